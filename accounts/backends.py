@@ -1,0 +1,48 @@
+"""Sign-in with a username or an e-mail address, throttled in one place for every login path."""
+
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+
+from .audit import client_address, record
+from .models import AuditEvent, User
+from .throttling import LoginThrottle
+
+
+def normalize_identifier(identifier: str) -> str:
+    return identifier.strip().lower()
+
+
+def find_user(identifier: str) -> User | None:
+    lookup = {"profile__email": identifier} if "@" in identifier else {"username": identifier}
+    return User.objects.select_related("profile").filter(**lookup).first()
+
+
+class UsernameOrEmailBackend(ModelBackend):
+    """Django's model backend, looking users up by username or e-mail and throttling failures.
+
+    A throttled attempt, an unknown user and a wrong password all return None, so every caller
+    (our login page, the admin login) shows the same generic error.
+    """
+
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None,
+        password: str | None = None, **kwargs
+    ) -> User | None:
+        if not username or password is None:
+            return None
+        identifier = normalize_identifier(username)
+        address = client_address(request)
+        throttle = LoginThrottle(identifier, address)
+        if throttle.retry_after() > 0:
+            return None
+        user = find_user(identifier)
+        if user is None:
+            # Spend the same time as a real check so that timing does not reveal unknown users.
+            User().set_password(password)
+        elif user.check_password(password) and self.user_can_authenticate(user):
+            throttle.record_success()
+            return user
+        throttle.record_failure()
+        if user is not None:
+            record(AuditEvent.Kind.LOGIN_FAILED, user=user, request=request)
+        return None

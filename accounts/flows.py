@@ -1,0 +1,59 @@
+"""Request-bound steps: signing in and out, re-authentication, and the sensitive changes.
+
+Each sensitive flow checks the re-authentication window itself (not only its view), counts
+against a rate limit, then calls the domain service, which audits and notifies.
+"""
+
+from django.contrib import auth
+from django.http import HttpRequest
+
+from . import ratelimit
+from .audit import record
+from .backends import UsernameOrEmailBackend
+from .models import AuditEvent, User
+from .reauth import mark_authenticated, raise_if_reauthentication_required
+from .services import security
+
+BACKEND_PATH = f"{UsernameOrEmailBackend.__module__}.{UsernameOrEmailBackend.__name__}"
+SENSITIVE_CHANGES_PER_HOUR = 5
+
+
+def login(request: HttpRequest, user: User) -> None:
+    """Start a new session (a new session key, so a planted one is useless) for `user`."""
+    auth.login(request, user, backend=BACKEND_PATH)
+    mark_authenticated(request, new_session=True)
+    record(AuditEvent.Kind.LOGIN, user=user, request=request)
+
+
+def logout(request: HttpRequest) -> None:
+    if request.user.is_authenticated:
+        record(AuditEvent.Kind.LOGOUT, user=request.user, request=request)
+    auth.logout(request)
+
+
+def reauthenticate(request: HttpRequest, password: str) -> bool:
+    """Prove the password again; throttled like a login. True opens the sudo window."""
+    user = auth.authenticate(request, username=request.user.get_username(), password=password)
+    if user is None or user.pk != request.user.pk:
+        return False
+    mark_authenticated(request, new_session=False)
+    record(AuditEvent.Kind.REAUTHENTICATED, user=user, request=request)
+    return True
+
+
+def change_password(request: HttpRequest, new_password: str) -> None:
+    raise_if_reauthentication_required(request)
+    user = request.user
+    ratelimit.hit("password-change", str(user.pk), limit=SENSITIVE_CHANGES_PER_HOUR, per_seconds=3600)
+    security.change_password(user, new_password, request=request)
+    # Keep this session; every other session of the user ends with the old password hash.
+    auth.update_session_auth_hash(request, user)
+
+
+def start_contact_change(request: HttpRequest, channel: str, new_value: str) -> None:
+    raise_if_reauthentication_required(request)
+    user = request.user
+    ratelimit.hit(
+        f"contact-change-{channel}", str(user.pk), limit=SENSITIVE_CHANGES_PER_HOUR, per_seconds=3600
+    )
+    security.start_contact_change(user, channel, new_value, request=request)

@@ -1,0 +1,95 @@
+"""Create the demo accounts listed in the README (development only; idempotent)."""
+
+from datetime import date
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Profile, User
+from accounts.services.profile import apply_register_data, lock_profile
+
+DEMO_PASSWORD = "demo-heslo-2026"  # development only, printed in the README
+DEMO_ACCOUNTS = [
+    {
+        "username": "jana",
+        "email": "jana.novakova@example.cz",
+        "phone": "+420601123456",
+        "first_name": "Jana",
+        "last_name": "Nováková",
+        "confirmed": True,
+        "register": {
+            "birth_date": date(1985, 3, 14),
+            "street": "Vinohradská 1511/230",
+            "city": "Praha",
+            "postal_code": "100 00",
+        },
+    },
+    {
+        "username": "petr",
+        "email": "petr.dvorak@example.cz",
+        "phone": "+420602234567",
+        "first_name": "Petr",
+        "last_name": "Dvořák",
+        "confirmed": False,
+    },
+    {
+        "username": "karel",
+        "email": "karel.cerny@example.cz",
+        "phone": "+420603345678",
+        "first_name": "Karel",
+        "last_name": "Černý",
+        "confirmed": True,
+        "register": {
+            "birth_date": date(1972, 11, 2),
+            "street": "Příliš žluťoučká 7",
+            "city": "Brno",
+            "postal_code": "602 00",
+        },
+        "locked": True,
+    },
+    {
+        "username": "helpdesk",
+        "email": "helpdesk@mojeid.example",
+        "phone": "+420604456789",
+        "first_name": "Hana",
+        "last_name": "Podporová",
+        "confirmed": True,
+        "staff": True,
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts (password: %s)." % DEMO_PASSWORD
+
+    def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError("Demo accounts are for development only.", returncode=2)
+        created = 0
+        for account in DEMO_ACCOUNTS:
+            if User.objects.filter(username=account["username"]).exists():
+                continue
+            with transaction.atomic():
+                self._create(account)
+            created += 1
+        self.stdout.write(f"Demo accounts: {created} created, {len(DEMO_ACCOUNTS) - created} existed.")
+
+    def _create(self, account: dict) -> None:
+        now = timezone.now() if account["confirmed"] else None
+        user = User.objects.create_user(
+            account["username"],
+            DEMO_PASSWORD,
+            email=account["email"],
+            phone=account["phone"],
+            first_name=account["first_name"],
+            last_name=account["last_name"],
+            is_staff=account.get("staff", False),
+            is_superuser=account.get("staff", False),
+        )
+        Profile.objects.filter(pk=user.pk).update(email_confirmed_at=now, phone_confirmed_at=now)
+        if "register" in account:
+            apply_register_data(user, account["register"], actor=None, source="demo data")
+        if account.get("locked"):
+            lock_profile(user, actor=None, reason="demo data")

@@ -1,0 +1,1 @@
+"""Domain operations on accounts. Views, admin actions, tasks and commands call these."""

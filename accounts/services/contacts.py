@@ -1,0 +1,185 @@
+"""Proving control of an e-mail address (PIN1) or a phone number (PIN2).
+
+A code is sent to a *target*: the contact on the profile (after registration) or a new one the
+user wants instead. Confirming the code makes the target the profile's confirmed contact. Codes are
+stored as keyed hashes, expire, are single-use, allow a few wrong guesses, and only a few can be
+sent an hour.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mojeid.messaging import queue_email, queue_sms
+
+from ..audit import record
+from ..models import AuditEvent, ContactCode, Profile, User
+from ..validators import format_phone
+
+Channel = ContactCode.Channel
+
+CODE_LIFETIME = {Channel.EMAIL: timedelta(hours=24), Channel.PHONE: timedelta(minutes=15)}
+CODE_DIGITS = {Channel.EMAIL: 8, Channel.PHONE: 6}
+MAX_FAILED_ATTEMPTS = 5
+RESEND_INTERVAL = timedelta(seconds=60)
+MAX_CODES_PER_HOUR = 5
+
+
+class ContactCodeError(Exception):
+    """A code could not be sent or confirmed; the message is for the user."""
+
+    def __init__(self, message):
+        self.message = message
+        super().__init__(str(message))
+
+
+@dataclass(frozen=True)
+class PendingConfirmation:
+    channel: str
+    target: str
+    expires_at: datetime
+
+    @property
+    def display_target(self) -> str:
+        return format_phone(self.target) if self.channel == Channel.PHONE else self.target
+
+
+def _code_hash(*, user_id: int, channel: str, target: str, pin: str) -> str:
+    message = f"{user_id}:{channel}:{target}:{pin}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _current_contact(profile: Profile, channel: str) -> str:
+    return profile.email if channel == Channel.EMAIL else profile.phone
+
+
+def send_code(
+    user: User, channel: str, target: str | None = None, *, request: HttpRequest | None = None
+) -> ContactCode:
+    """Send a new code for `channel` to `target` (default: the profile's contact)."""
+    now = timezone.now()
+    with transaction.atomic():
+        # Serialise concurrent requests of one user so that the limits below hold.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        profile = Profile.objects.get(pk=user.pk)
+        target = target or _current_contact(profile, channel)
+        if not target:
+            raise ContactCodeError(_("There is no contact to confirm."))
+        recent = ContactCode.objects.filter(
+            user=user, channel=channel, created_at__gte=now - timedelta(hours=1)
+        )
+        if recent.filter(created_at__gt=now - RESEND_INTERVAL).exists():
+            raise ContactCodeError(_("A code was sent a moment ago. Wait a minute for another."))
+        if recent.count() >= MAX_CODES_PER_HOUR:
+            raise ContactCodeError(_("Too many codes were sent. Try again in an hour."))
+        ContactCode.objects.filter(
+            user=user, channel=channel, used_at__isnull=True, expires_at__gt=now
+        ).update(expires_at=now)
+        pin = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS[channel]))
+        code = ContactCode.objects.create(
+            user=user,
+            channel=channel,
+            target=target,
+            code_hash=_code_hash(user_id=user.pk, channel=channel, target=target, pin=pin),
+            created_at=now,
+            expires_at=now + CODE_LIFETIME[channel],
+        )
+        context = {"user": user, "pin": pin, "expires_at": code.expires_at}
+        if channel == Channel.EMAIL:
+            queue_email(target, "contact_code", context, user.language)
+        else:
+            queue_sms(target, "contact_code", context, user.language)
+        record(AuditEvent.Kind.CONTACT_CODE_SENT, user=user, request=request, channel=channel)
+    return code
+
+
+def confirm_code(
+    user: User, channel: str, pin: str, *, request: HttpRequest | None = None
+) -> str:
+    """Check `pin` against the user's current code; on success the target becomes the contact.
+
+    Returns the confirmed contact. Raises ContactCodeError with a message for the user; a wrong
+    guess is counted even so.
+    """
+    pin = "".join(pin.split())
+    now = timezone.now()
+    error = None
+    with transaction.atomic():
+        code = (
+            ContactCode.objects.select_for_update()
+            .filter(user=user, channel=channel, used_at__isnull=True, expires_at__gt=now)
+            .order_by("-created_at")
+            .first()
+        )
+        if code is None:
+            raise ContactCodeError(_("The code has expired or was never sent. Ask for a new one."))
+        if code.failed_attempts >= MAX_FAILED_ATTEMPTS:
+            raise ContactCodeError(_("Too many wrong attempts. Ask for a new code."))
+        expected = _code_hash(user_id=user.pk, channel=channel, target=code.target, pin=pin)
+        if not hmac.compare_digest(expected, code.code_hash):
+            code.failed_attempts += 1
+            code.save(update_fields=["failed_attempts"])
+            error = _("That code is not right. Check it and try again.")
+        else:
+            _apply_confirmed_contact(user, code, now, request)
+    if error:
+        raise ContactCodeError(error)
+    return code.target
+
+
+def _apply_confirmed_contact(
+    user: User, code: ContactCode, now: datetime, request: HttpRequest | None
+) -> None:
+    profile = Profile.objects.select_for_update().get(pk=user.pk)
+    if channel_taken(code.channel, code.target, exclude_user=user):
+        raise ContactCodeError(_("This address already belongs to another account."))
+    previous = _current_contact(profile, code.channel)
+    code.used_at = now
+    code.save(update_fields=["used_at"])
+    if code.channel == Channel.EMAIL:
+        profile.email, profile.email_confirmed_at = code.target, now
+        fields, kind = ["email", "email_confirmed_at"], AuditEvent.Kind.EMAIL_CONFIRMED
+    else:
+        profile.phone, profile.phone_confirmed_at = code.target, now
+        fields, kind = ["phone", "phone_confirmed_at"], AuditEvent.Kind.PHONE_CONFIRMED
+    profile.save(update_fields=[*fields, "updated_at"])
+    changed = previous != code.target
+    record(kind, user=user, request=request, changed=changed)
+    if changed and previous:
+        # Tell the old address, so that a hijacked session cannot move the account quietly.
+        notify_to = previous if code.channel == Channel.EMAIL else profile.email
+        queue_email(
+            notify_to,
+            "contact_changed",
+            {"user": user, "channel": code.channel, "new": code.target},
+            user.language,
+        )
+
+
+def channel_taken(channel: str, target: str, *, exclude_user: User | None = None) -> bool:
+    """Whether another account already uses this e-mail (phones may be shared)."""
+    if channel != Channel.EMAIL:
+        return False
+    others = Profile.objects.filter(email=target)
+    if exclude_user is not None:
+        others = others.exclude(pk=exclude_user.pk)
+    return others.exists()
+
+
+def pending_confirmations(user: User) -> list[PendingConfirmation]:
+    """Codes sent and still waiting to be typed in, newest per channel."""
+    now = timezone.now()
+    pending = {}
+    for code in ContactCode.objects.filter(
+        user=user, used_at__isnull=True, expires_at__gt=now
+    ).order_by("created_at"):
+        pending[code.channel] = PendingConfirmation(code.channel, code.target, code.expires_at)
+    return [pending[channel] for channel in (Channel.EMAIL, Channel.PHONE) if channel in pending]

@@ -1,0 +1,252 @@
+"""Account pages: thin views that parse a form, call a flow or service, and render."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import flows, ratelimit
+from .audit import client_address
+from .forms import (
+    CodeForm,
+    EmailChangeForm,
+    LoginForm,
+    PasswordChangeForm,
+    PhoneChangeForm,
+    ProfileForm,
+    ReauthenticationForm,
+    RegistrationForm,
+)
+from .models import ContactCode, Profile, ProfileLocked
+from .reauth import raise_if_reauthentication_required, resume_pending_action
+from .services.contacts import ContactCodeError, confirm_code, pending_confirmations, send_code
+from .services.profile import update_profile
+from .services.registration import register_account
+
+Channel = ContactCode.Channel
+REGISTRATIONS_PER_ADDRESS_PER_HOUR = 10
+
+
+def _channel_or_404(channel: str) -> str:
+    if channel not in Channel.values:
+        raise Http404
+    return channel
+
+
+def _rate_limited_message(error: ratelimit.RateLimited) -> str:
+    return _("Too many attempts. Try again in %(minutes)d minutes.") % {
+        "minutes": max(1, error.retry_after // 60)
+    }
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:settings")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ratelimit.hit(
+                "register", client_address(request) or "-",
+                limit=REGISTRATIONS_PER_ADDRESS_PER_HOUR, per_seconds=3600,
+            )
+            user = register_account(
+                username=data["username"],
+                password=data["password1"],
+                email=data["email"],
+                phone=data["phone"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                language=get_language(),
+                request=request,
+            )
+        except ratelimit.RateLimited as error:
+            form.add_error(None, _rate_limited_message(error))
+        except IntegrityError:
+            # Somebody took the username or e-mail between validation and saving.
+            form.add_error(None, _("This username or e-mail was taken a moment ago. Try another."))
+        else:
+            flows.login(request, user)
+            messages.success(
+                request,
+                _("Your account is ready. Confirm your e-mail and phone with the codes we sent."),
+            )
+            return redirect("accounts:confirm")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+@never_cache
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    form = LoginForm(request, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        flows.login(request, form.user)
+        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    return render(request, "accounts/login.html", {"form": form, "next": next_url})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    flows.logout(request)
+    messages.info(request, _("You have signed out."))
+    return redirect("home")
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def reauthenticate(request: HttpRequest) -> HttpResponse:
+    form = ReauthenticationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if flows.reauthenticate(request, form.cleaned_data["password"]):
+            return resume_pending_action(request)
+        form.add_error("password", _("Wrong password, or too many attempts. Try again in a moment."))
+    return render(request, "accounts/reauthenticate.html", {"form": form})
+
+
+@never_cache
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    profile = Profile.objects.get(pk=request.user.pk)
+    return render(
+        request,
+        "accounts/settings.html",
+        {"profile": profile, "pending": pending_confirmations(request.user)},
+    )
+
+
+@never_cache
+@login_required
+def confirm_contacts(request: HttpRequest) -> HttpResponse:
+    profile = Profile.objects.get(pk=request.user.pk)
+    pending = pending_confirmations(request.user)
+    return render(
+        request,
+        "accounts/confirm.html",
+        {
+            "profile": profile,
+            "pending": pending,
+            "pending_channels": {item.channel for item in pending},
+            "form": CodeForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def confirm_contact(request: HttpRequest, channel: str) -> HttpResponse:
+    channel = _channel_or_404(channel)
+    form = CodeForm(request.POST)
+    if form.is_valid():
+        try:
+            confirm_code(request.user, channel, form.cleaned_data["code"], request=request)
+        except ContactCodeError as error:
+            messages.error(request, error.message)
+        else:
+            if channel == Channel.EMAIL:
+                messages.success(request, _("Your e-mail address is confirmed."))
+            else:
+                messages.success(request, _("Your phone number is confirmed."))
+    else:
+        messages.error(request, form.errors["code"][0])
+    profile = Profile.objects.get(pk=request.user.pk)
+    if profile.email_confirmed and profile.phone_confirmed and not pending_confirmations(
+        request.user
+    ):
+        return redirect("accounts:settings")
+    return redirect("accounts:confirm")
+
+
+@login_required
+@require_POST
+def resend_code(request: HttpRequest, channel: str) -> HttpResponse:
+    channel = _channel_or_404(channel)
+    # A pending change gets its code again; otherwise the contact on the profile.
+    pending = {item.channel: item.target for item in pending_confirmations(request.user)}
+    try:
+        send_code(request.user, channel, pending.get(channel), request=request)
+    except ContactCodeError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("We sent you a new code."))
+    return redirect("accounts:confirm")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_profile(request: HttpRequest) -> HttpResponse:
+    profile = Profile.objects.get(pk=request.user.pk)
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_profile(request.user, form.cleaned_data, actor=request.user, request=request)
+        except ProfileLocked:  # locked between validation and saving
+            form.add_error(None, _("Your profile was locked meanwhile; nothing was changed."))
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("accounts:settings")
+    profile.refresh_from_db()  # show what is stored, not what the rejected form put on it
+    return render(request, "accounts/profile_form.html", {"form": form, "profile": profile})
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters("new_password1", "new_password2")
+@require_http_methods(["GET", "POST"])
+def change_password(request: HttpRequest) -> HttpResponse:
+    raise_if_reauthentication_required(request)
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            flows.change_password(request, form.cleaned_data["new_password1"])
+        except ratelimit.RateLimited as error:
+            form.add_error(None, _rate_limited_message(error))
+        else:
+            messages.success(request, _("Your password is changed. We sent you an e-mail about it."))
+            return redirect("accounts:settings")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_contact(request: HttpRequest, channel: str) -> HttpResponse:
+    channel = _channel_or_404(channel)
+    raise_if_reauthentication_required(request)
+    form_class = EmailChangeForm if channel == Channel.EMAIL else PhoneChangeForm
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        new_value = form.cleaned_data[channel]
+        try:
+            flows.start_contact_change(request, channel, new_value)
+        except ratelimit.RateLimited as error:
+            form.add_error(None, _rate_limited_message(error))
+        except ContactCodeError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("We sent a code to the new contact. Enter it to finish."))
+            return redirect("accounts:confirm")
+    return render(
+        request, "accounts/contact_change.html", {"form": form, "channel": channel}
+    )

@@ -1,0 +1,11 @@
+"""URLs of the simulated world, mounted under /sim/ in the embedded default."""
+
+from django.urls import path
+
+from . import outbox
+
+app_name = "govsim"
+
+urlpatterns = [
+    path("outbox/", outbox.outbox, name="outbox"),
+]

@@ -1,0 +1,32 @@
+"""The Celery application shared by the web process, the worker and beat."""
+
+import os
+from pathlib import Path
+
+from celery import Celery
+from celery.signals import worker_ready
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mojeid.settings")
+
+app = Celery("mojeid")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _prepare(sender: Celery, **kwargs) -> None:
+    from django.conf import settings
+
+    # The file-system broker needs its folder before the first message is published.
+    for folder in {sender.conf.broker_transport_options.get("data_folder_in")} - {None}:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    sender.add_periodic_task(
+        settings.OUTBOX_DRAIN_INTERVAL_SECONDS, sender.signature("mojeid.drain_outbox"),
+        name="drain the message outbox",
+    )
+
+
+@worker_ready.connect
+def _drain_on_start(sender, **kwargs) -> None:
+    """Send what piled up while no worker (or no broker) was there, without waiting for beat."""
+    app.send_task("mojeid.drain_outbox")

@@ -1,0 +1,1 @@
+"""The link to NIA, the national identity hub (built in later issues)."""

@@ -1,0 +1,1 @@
+"""Second factors: FIDO security keys and the MojeID Klíč app (built in later issues)."""
