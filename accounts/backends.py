@@ -25,8 +25,11 @@ class UsernameOrEmailBackend(ModelBackend):
     """
 
     def authenticate(
-        self, request: HttpRequest | None, username: str | None = None,
-        password: str | None = None, **kwargs
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs,
     ) -> User | None:
         if not username or password is None:
             return None

@@ -19,10 +19,11 @@ SENSITIVE_CHANGES_PER_HOUR = 5
 
 
 def login(request: HttpRequest, user: User) -> None:
-    """Start a new session (a new session key, so a planted one is useless) for `user`."""
+    """Start a new session (a new session key, so a planted one is useless) for `user`.
+
+    The session clocks and the audit record are set by `accounts.signals` for every login path.
+    """
     auth.login(request, user, backend=BACKEND_PATH)
-    mark_authenticated(request, new_session=True)
-    record(AuditEvent.Kind.LOGIN, user=user, request=request)
 
 
 def logout(request: HttpRequest) -> None:
@@ -44,7 +45,9 @@ def reauthenticate(request: HttpRequest, password: str) -> bool:
 def change_password(request: HttpRequest, new_password: str) -> None:
     raise_if_reauthentication_required(request)
     user = request.user
-    ratelimit.hit("password-change", str(user.pk), limit=SENSITIVE_CHANGES_PER_HOUR, per_seconds=3600)
+    ratelimit.hit(
+        "password-change", str(user.pk), limit=SENSITIVE_CHANGES_PER_HOUR, per_seconds=3600
+    )
     security.change_password(user, new_password, request=request)
     # Keep this session; every other session of the user ends with the old password hash.
     auth.update_session_auth_hash(request, user)
@@ -54,6 +57,9 @@ def start_contact_change(request: HttpRequest, channel: str, new_value: str) -> 
     raise_if_reauthentication_required(request)
     user = request.user
     ratelimit.hit(
-        f"contact-change-{channel}", str(user.pk), limit=SENSITIVE_CHANGES_PER_HOUR, per_seconds=3600
+        f"contact-change-{channel}",
+        str(user.pk),
+        limit=SENSITIVE_CHANGES_PER_HOUR,
+        per_seconds=3600,
     )
     security.start_contact_change(user, channel, new_value, request=request)

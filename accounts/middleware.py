@@ -14,7 +14,7 @@ from .audit import record
 from .models import AuditEvent
 from .reauth import AUTH_AT, LAST_SEEN, ReauthenticationRequired, stash_pending_action
 
-# Refresh the idle timer at most this often, so that an ordinary page view does not write the session.
+# Refresh the idle timer at most this often, so that most page views do not write the session.
 LAST_SEEN_RESOLUTION_SECONDS = 60
 
 

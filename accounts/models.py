@@ -143,9 +143,12 @@ class ProfileQuerySet(models.QuerySet):
     def update(self, **kwargs):
         """Refuse a bulk update of locked identity fields on locked rows (bulk_update too)."""
         guarded = [name for name in [*LOCKED_FIELDS, "locked_at"] if name in kwargs]
-        if guarded and not _identity_writes_allowed.get():
-            if "locked_at" in guarded or self.filter(locked_at__isnull=False).exists():
-                raise ProfileLocked(guarded)
+        if (
+            guarded
+            and not _identity_writes_allowed.get()
+            and ("locked_at" in guarded or self.filter(locked_at__isnull=False).exists())
+        ):
+            raise ProfileLocked(guarded)
         return super().update(**kwargs)
 
 
@@ -216,6 +219,21 @@ class Profile(models.Model):
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or str(self.user_id)
 
+    def save(self, *args, **kwargs) -> None:
+        refused = self.refused_changes()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            refused = [name for name in refused if name in update_fields]
+        if refused:
+            raise ProfileLocked(refused)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        refused = self.refused_changes()
+        if refused:
+            message = _("Locked: this comes from the base register and cannot be changed here.")
+            raise ValidationError({name: message for name in refused})
+
     @property
     def is_locked(self) -> bool:
         return self.locked_at is not None
@@ -231,12 +249,7 @@ class Profile(models.Model):
     def _stored_guarded_values(self) -> dict | None:
         if self._state.adding:
             return None
-        return (
-            type(self)
-            .objects.filter(pk=self.pk)
-            .values(*LOCKED_FIELDS, "locked_at")
-            .first()
-        )
+        return type(self).objects.filter(pk=self.pk).values(*LOCKED_FIELDS, "locked_at").first()
 
     def refused_changes(self) -> list[str]:
         """The guarded fields this unsaved instance would change against the lock."""
@@ -251,21 +264,6 @@ class Profile(models.Model):
         if stored["locked_at"] is not None:
             refused += [name for name in LOCKED_FIELDS if stored[name] != getattr(self, name)]
         return refused
-
-    def clean(self) -> None:
-        refused = self.refused_changes()
-        if refused:
-            message = _("Locked: this comes from the base register and cannot be changed here.")
-            raise ValidationError({name: message for name in refused})
-
-    def save(self, *args, **kwargs) -> None:
-        refused = self.refused_changes()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            refused = [name for name in refused if name in update_fields]
-        if refused:
-            raise ProfileLocked(refused)
-        super().save(*args, **kwargs)
 
 
 class ContactCode(models.Model):

@@ -35,7 +35,10 @@ def mark_authenticated(request: HttpRequest, *, new_session: bool) -> None:
 
 def is_recently_authenticated(request: HttpRequest) -> bool:
     proved_at = request.session.get(REAUTH_AT)
-    return proved_at is not None and time.time() - proved_at <= settings.REAUTHENTICATION_WINDOW_SECONDS
+    return (
+        proved_at is not None
+        and time.time() - proved_at <= settings.REAUTHENTICATION_WINDOW_SECONDS
+    )
 
 
 def raise_if_reauthentication_required(request: HttpRequest) -> None:

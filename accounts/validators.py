@@ -59,9 +59,7 @@ def normalize_phone(value: str, region: str = "CZ") -> str:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise ValidationError(
-            _("Enter a valid phone number, e.g. +420 601 123 456."), code="phone"
-        )
+        raise ValidationError(_("Enter a valid phone number, e.g. +420 601 123 456."), code="phone")
     if phonenumbers.number_type(number) not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,

@@ -58,8 +58,10 @@ def register(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             ratelimit.hit(
-                "register", client_address(request) or "-",
-                limit=REGISTRATIONS_PER_ADDRESS_PER_HOUR, per_seconds=3600,
+                "register",
+                client_address(request) or "-",
+                limit=REGISTRATIONS_PER_ADDRESS_PER_HOUR,
+                per_seconds=3600,
             )
             user = register_account(
                 username=data["username"],
@@ -120,7 +122,9 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if flows.reauthenticate(request, form.cleaned_data["password"]):
             return resume_pending_action(request)
-        form.add_error("password", _("Wrong password, or too many attempts. Try again in a moment."))
+        form.add_error(
+            "password", _("Wrong password, or too many attempts. Try again in a moment.")
+        )
     return render(request, "accounts/reauthenticate.html", {"form": form})
 
 
@@ -170,8 +174,10 @@ def confirm_contact(request: HttpRequest, channel: str) -> HttpResponse:
     else:
         messages.error(request, form.errors["code"][0])
     profile = Profile.objects.get(pk=request.user.pk)
-    if profile.email_confirmed and profile.phone_confirmed and not pending_confirmations(
-        request.user
+    if (
+        profile.email_confirmed
+        and profile.phone_confirmed
+        and not pending_confirmations(request.user)
     ):
         return redirect("accounts:settings")
     return redirect("accounts:confirm")
@@ -223,7 +229,9 @@ def change_password(request: HttpRequest) -> HttpResponse:
         except ratelimit.RateLimited as error:
             form.add_error(None, _rate_limited_message(error))
         else:
-            messages.success(request, _("Your password is changed. We sent you an e-mail about it."))
+            messages.success(
+                request, _("Your password is changed. We sent you an e-mail about it.")
+            )
             return redirect("accounts:settings")
     return render(request, "accounts/password_change.html", {"form": form})
 
@@ -247,6 +255,4 @@ def change_contact(request: HttpRequest, channel: str) -> HttpResponse:
         else:
             messages.success(request, _("We sent a code to the new contact. Enter it to finish."))
             return redirect("accounts:confirm")
-    return render(
-        request, "accounts/contact_change.html", {"form": form, "channel": channel}
-    )
+    return render(request, "accounts/contact_change.html", {"form": form, "channel": channel})

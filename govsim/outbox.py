@@ -42,9 +42,7 @@ def _read_mail(path: Path) -> Message:
 
 def _read_sms(path: Path) -> Message:
     record = json.loads(path.read_text(encoding="utf-8"))
-    return Message(
-        "sms", _written_at(path), record["to"], "", record["text"]
-    )
+    return Message("sms", _written_at(path), record["to"], "", record["text"])
 
 
 def recent_messages(limit: int = SHOWN) -> list[Message]:

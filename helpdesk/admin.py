@@ -67,7 +67,13 @@ class PortalUserAdmin(UserAdmin):
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
-        (None, {"classes": ["wide"], "fields": ["username", "usable_password", "password1", "password2"]}),
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["username", "usable_password", "password1", "password2"],
+            },
+        ),
     ]
     filter_horizontal = ["groups"]
 

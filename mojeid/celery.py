@@ -21,7 +21,8 @@ def _prepare(sender: Celery, **kwargs) -> None:
     for folder in {sender.conf.broker_transport_options.get("data_folder_in")} - {None}:
         Path(folder).mkdir(parents=True, exist_ok=True)
     sender.add_periodic_task(
-        settings.OUTBOX_DRAIN_INTERVAL_SECONDS, sender.signature("mojeid.drain_outbox"),
+        settings.OUTBOX_DRAIN_INTERVAL_SECONDS,
+        sender.signature("mojeid.drain_outbox"),
         name="drain the message outbox",
     )
 

@@ -28,7 +28,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 # --- Core -------------------------------------------------------------------------------------
 
 # Development only: never used when MOJEID_ENV=production (see the check below).
-DEVELOPMENT_SECRET_KEY = "development-only-insecure-key-do-not-use-in-production-0000000000"
+DEVELOPMENT_SECRET_KEY = "development-only-insecure-key-do-not-use-in-production-0000000000"  # noqa: S105
 
 
 def _read_secret_key() -> str:
@@ -37,7 +37,9 @@ def _read_secret_key() -> str:
         try:
             return Path(secret_file).read_text().strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"SECRET_KEY_FILE {secret_file} cannot be read: {exc}") from exc
+            raise ImproperlyConfigured(
+                f"SECRET_KEY_FILE {secret_file} cannot be read: {exc}"
+            ) from exc
     return env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 
 
@@ -221,7 +223,9 @@ SMS_SENDER = "MojeID"
 
 # --- Celery -----------------------------------------------------------------------------------
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", default="filesystem://"))
+CELERY_BROKER_URL = env.str(
+    "CELERY_BROKER_URL", default=env.str("REDIS_URL", default="filesystem://")
+)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The embedded default: a broker that needs no server, shared by web, worker and beat.

@@ -11,7 +11,7 @@ os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
 os.environ.setdefault("SMS_BACKEND", "mojeid.sms.LocmemSmsBackend")
 
-from .settings import *  # noqa: E402, F403
+from .settings import *  # noqa: F403
 
 # Tests drive language negotiation themselves; start every request from the default.
 LANGUAGE_COOKIE_NAME = "django_language"

@@ -18,7 +18,12 @@ class FileSmsBackend:
         folder = Path(settings.SMS_FILE_DIR)
         folder.mkdir(parents=True, exist_ok=True)
         now = timezone.now()
-        record = {"to": number, "from": settings.SMS_SENDER, "text": text, "sent_at": now.isoformat()}
+        record = {
+            "to": number,
+            "from": settings.SMS_SENDER,
+            "text": text,
+            "sent_at": now.isoformat(),
+        }
         name = f"{now:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.json"
         (folder / name).write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
 

@@ -9,10 +9,12 @@ SERVICES = {
     "PostgreSQL": (
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mojeid"),
         "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+        "DATABASE_URL",
     ),
     "Redis": (
         os.environ.get("CACHE_URL", "redis://127.0.0.1:6379/14"),
         "redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no",
+        "CACHE_URL",
     ),
 }
 
@@ -29,8 +31,8 @@ def reachable(url: str) -> bool:
 def main() -> int:
     missing = [
         f"{name} is not reachable at {url}. Start it, e.g.: {how}\n"
-        f"  (or point the tests elsewhere with {'DATABASE_URL' if name == 'PostgreSQL' else 'CACHE_URL'})"
-        for name, (url, how) in SERVICES.items()
+        f"  (or point the tests elsewhere with {variable})"
+        for name, (url, how, variable) in SERVICES.items()
         if not reachable(url)
     ]
     for line in missing:

@@ -101,9 +101,7 @@ def send_code(
     return code
 
 
-def confirm_code(
-    user: User, channel: str, pin: str, *, request: HttpRequest | None = None
-) -> str:
+def confirm_code(user: User, channel: str, pin: str, *, request: HttpRequest | None = None) -> str:
     """Check `pin` against the user's current code; on success the target becomes the contact.
 
     Returns the confirmed contact. Raises ContactCodeError with a message for the user; a wrong

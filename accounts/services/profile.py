@@ -31,7 +31,10 @@ def update_profile(user: User, changes: dict, *, actor: User, request=None) -> l
         if changed:
             profile.save(update_fields=[*changed, "updated_at"])
             record(
-                AuditEvent.Kind.PROFILE_UPDATED, user=user, actor=actor, request=request,
+                AuditEvent.Kind.PROFILE_UPDATED,
+                user=user,
+                actor=actor,
+                request=request,
                 fields=changed,
             )
     return changed
@@ -48,7 +51,10 @@ def apply_register_data(user: User, data: dict, *, actor: User | None, source: s
         if changed:
             profile.save(update_fields=[*changed, "updated_at"])
         record(
-            AuditEvent.Kind.REGISTER_DATA_APPLIED, user=user, actor=actor, fields=changed,
+            AuditEvent.Kind.REGISTER_DATA_APPLIED,
+            user=user,
+            actor=actor,
+            fields=changed,
             source=source,
         )
     return changed
@@ -65,9 +71,7 @@ def lock_profile(user: User, *, actor: User | None, reason: str) -> None:
 
 def unlock_profile(user: User, *, actor: User | None, reason: str) -> None:
     with transaction.atomic(), identity_writes_allowed():
-        updated = Profile.objects.filter(pk=user.pk, locked_at__isnull=False).update(
-            locked_at=None
-        )
+        updated = Profile.objects.filter(pk=user.pk, locked_at__isnull=False).update(locked_at=None)
         if updated:
             record(AuditEvent.Kind.PROFILE_UNLOCKED, user=user, actor=actor, reason=reason)
 

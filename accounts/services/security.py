@@ -27,4 +27,3 @@ def start_contact_change(
     if channel_taken(channel, new_value, exclude_user=user):
         raise ContactCodeError(_("An account with this e-mail address already exists."))
     send_code(user, channel, new_value, request=request)
-

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Profile, User
 from accounts.services.profile import apply_register_data, lock_profile
 
-DEMO_PASSWORD = "demo-heslo-2026"  # development only, printed in the README
+DEMO_PASSWORD = "demo-heslo-2026"  # noqa: S105 (development only, printed in the README)
 DEMO_ACCOUNTS = [
     {
         "username": "jana",
@@ -62,7 +62,7 @@ DEMO_ACCOUNTS = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts (password: %s)." % DEMO_PASSWORD
+    help = f"Create the demo accounts (password: {DEMO_PASSWORD})."
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
@@ -74,7 +74,9 @@ class Command(BaseCommand):
             with transaction.atomic():
                 self._create(account)
             created += 1
-        self.stdout.write(f"Demo accounts: {created} created, {len(DEMO_ACCOUNTS) - created} existed.")
+        self.stdout.write(
+            f"Demo accounts: {created} created, {len(DEMO_ACCOUNTS) - created} existed."
+        )
 
     def _create(self, account: dict) -> None:
         now = timezone.now() if account["confirmed"] else None
