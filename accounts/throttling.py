@@ -34,11 +34,23 @@ class _Key:
         return f"login-throttle:{self.scope}:{self.digest}:last"
 
     @property
+    def start_key(self) -> str:
+        return f"login-throttle:{self.scope}:{self.digest}:start"
+
+    @property
+    def all_keys(self) -> list[str]:
+        return [self.count_key, self.last_key, self.start_key]
+
+    @property
     def policy(self) -> dict:
         return settings.LOGIN_THROTTLE[self.scope]
 
 
-def _wait_seconds(policy: dict, count: int, last_failure: float | None, now: float) -> float:
+def _wait_seconds(policy: dict, stored: dict, key: _Key, now: float) -> float:
+    started = stored.get(key.start_key)
+    if started is None or now - started >= WINDOW_SECONDS:
+        return 0.0
+    count, last_failure = stored.get(key.count_key, 0), stored.get(key.last_key)
     if count >= policy["max_per_hour"]:
         return float("inf")
     if count < policy["free"] or last_failure is None:
@@ -57,25 +69,26 @@ class LoginThrottle:
 
     def retry_after(self) -> float:
         """Seconds until an attempt may be checked: 0 now, inf when blocked for the hour."""
-        stored = cache.get_many([k for key in self.keys for k in (key.count_key, key.last_key)])
+        stored = cache.get_many([name for key in self.keys for name in key.all_keys])
         now = time.time()
-        return max(
-            _wait_seconds(key.policy, stored.get(key.count_key, 0), stored.get(key.last_key), now)
-            for key in self.keys
-        )
+        return max(_wait_seconds(key.policy, stored, key, now) for key in self.keys)
 
     def record_failure(self) -> None:
         now = time.time()
+        stored = cache.get_many([key.start_key for key in self.keys])
         for key in self.keys:
-            # add() starts the hour at the first failure; incr() keeps that expiry.
-            cache.add(key.count_key, 0, WINDOW_SECONDS)
-            try:
-                cache.incr(key.count_key)
-            except ValueError:  # expired between add() and incr()
-                cache.set(key.count_key, 1, WINDOW_SECONDS)
+            started = stored.get(key.start_key)
+            # The hour runs from the first failure. The cache's own expiry only tidies up; the
+            # stored start decides, so that one clock rules the window.
+            if started is None or now - started >= WINDOW_SECONDS:
+                cache.set_many({key.count_key: 1, key.start_key: now}, WINDOW_SECONDS)
+            else:
+                try:
+                    cache.incr(key.count_key)
+                except ValueError:  # evicted meanwhile
+                    cache.set(key.count_key, 1, WINDOW_SECONDS)
             cache.set(key.last_key, now, WINDOW_SECONDS)
 
     def record_success(self) -> None:
         """A right password clears the account's counter, not the address's."""
-        account = self.keys[0]
-        cache.delete_many([account.count_key, account.last_key])
+        cache.delete_many(self.keys[0].all_keys)

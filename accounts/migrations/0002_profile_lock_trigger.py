@@ -48,7 +48,7 @@ DROP FUNCTION IF EXISTS accounts_profile_lock_guard();
 def _on_postgresql(sql):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)
 
     return run
 

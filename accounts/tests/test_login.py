@@ -1,0 +1,146 @@
+"""Signing in and out, and the throttling of failed logins."""
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import AuditEvent
+from accounts.throttling import LoginThrottle
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+GENERIC = "Wrong username or password, or too many attempts."
+
+
+def login(client, login, password=PASSWORD, **extra):
+    return client.post("/login/", {"login": login, "password": password}, **extra)
+
+
+def test_sign_in_with_username_or_email_in_any_case(client, make_user):
+    make_user("jana", email="jana@example.cz")
+
+    assert login(client, "JANA")["Location"] == "/settings/"
+    client.post("/logout/")
+    assert login(client, " Jana@Example.CZ ")["Location"] == "/settings/"
+    assert client.get("/settings/").status_code == 200
+
+
+def test_sign_in_rotates_the_session_key(client, user):
+    client.get("/login/")
+    session = client.session  # an anonymous session exists before signing in
+    session["planted"] = True
+    session.save()
+    before = session.session_key
+
+    login(client, user.username)
+
+    assert client.session.session_key != before
+    assert AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.LOGIN).count() == 1
+
+
+def test_sign_in_follows_a_safe_next_only(client, user):
+    response = client.post(
+        "/login/", {"login": user.username, "password": PASSWORD, "next": "/settings/profile/"}
+    )
+    assert response["Location"] == "/settings/profile/"
+    client.post("/logout/")
+    response = client.post(
+        "/login/", {"login": user.username, "password": PASSWORD, "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/settings/"
+
+
+def test_sign_out_ends_the_session_and_needs_post(signed_in, user):
+    assert signed_in.get("/logout/").status_code == 405
+
+    response = signed_in.post("/logout/")
+
+    assert response["Location"] == "/"
+    assert signed_in.get("/settings/")["Location"].startswith("/login/")
+    assert AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.LOGOUT).exists()
+
+
+def test_wrong_password_and_unknown_user_get_the_same_error(client, user):
+    wrong = login(client, user.username, "not-the-password")
+    unknown = login(client, "nobody-here", PASSWORD)
+
+    for response in (wrong, unknown):
+        assert response.status_code == 200
+        assert GENERIC in response.content.decode()
+    assert AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.LOGIN_FAILED).count() == 1
+
+
+def test_failures_slow_the_account_down_then_the_right_password_works_again(client, user):
+    policy = settings.LOGIN_THROTTLE["account"]
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        for _ in range(policy["free"]):
+            assert GENERIC in login(client, user.username, "wrong").content.decode()
+        clock.shift(0.5)
+        # Five failures are free; the sixth failure starts a delay: even the right password waits.
+        login(client, user.username, "wrong")
+        throttled = login(client, user.username, PASSWORD)
+        assert throttled.status_code == 200
+        assert GENERIC in throttled.content.decode()
+
+        clock.shift(2.5)  # past the 2-second delay after the sixth failure
+        assert login(client, user.username, PASSWORD)["Location"] == "/settings/"
+
+
+def test_a_right_password_clears_the_account_counter(client, user):
+    for _ in range(4):
+        login(client, user.username, "wrong")
+    assert login(client, user.username)["Location"] == "/settings/"
+    client.post("/logout/")
+    for _ in range(4):
+        login(client, user.username, "wrong")
+    assert login(client, user.username)["Location"] == "/settings/"
+
+
+def test_an_account_takes_at_most_100_failures_an_hour():
+    throttle = LoginThrottle("target-account", None)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        for _ in range(100):
+            clock.shift(31)  # longer than the largest delay: only the hourly cap can stop us
+            assert throttle.retry_after() == 0
+            throttle.record_failure()
+        clock.shift(31)
+        assert throttle.retry_after() == float("inf")
+    with time_machine.travel(start + timezone.timedelta(hours=1, minutes=1), tick=False):
+        assert throttle.retry_after() == 0
+
+
+def test_one_address_guessing_many_accounts_is_throttled_too(client, make_user):
+    make_user("jana")
+    for number in range(settings.LOGIN_THROTTLE["address"]["free"] + 1):
+        login(client, f"someone{number}", "wrong", REMOTE_ADDR="203.0.113.7")
+
+    from_attacker = login(client, "jana", PASSWORD, REMOTE_ADDR="203.0.113.7")
+    from_elsewhere = login(client, "jana", PASSWORD, REMOTE_ADDR="198.51.100.1")
+
+    assert GENERIC in from_attacker.content.decode()
+    assert from_elsewhere["Location"] == "/settings/"
+
+
+def test_the_admin_login_is_throttled_by_the_same_rules(client, make_user):
+    staff = make_user("helpdesk", is_staff=True, is_superuser=True)
+    for _ in range(6):
+        client.post("/admin/login/", {"username": staff.username, "password": "wrong"})
+
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "helpdesk", "password": PASSWORD}
+    )
+
+    assert response.status_code == 200  # the form again, not the redirect into the admin
+    assert client.get("/admin/").status_code == 302
+
+
+def test_inactive_accounts_cannot_sign_in(client, make_user):
+    blocked = make_user("blocked")
+    blocked.is_active = False
+    blocked.save()
+
+    assert GENERIC in login(client, "blocked").content.decode()

@@ -1,0 +1,157 @@
+"""Registration and the confirmation of e-mail (PIN1) and phone (PIN2)."""
+
+import re
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from accounts.models import AuditEvent, ContactCode, User
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "username": "Zdenek.Prilis",
+    "first_name": "Zdeněk",
+    "last_name": "Příliš-Žluťoučký",
+    "email": "Zdenek@Example.CZ",
+    "phone": "+420 777 123 456",
+    "password1": PASSWORD,
+    "password2": PASSWORD,
+}
+
+
+def _pin(text: str, digits: int) -> str:
+    return re.search(rf"\b(\d{{{digits}}})\b", text).group(1)
+
+
+def register(client, **changes):
+    return client.post("/register/", {**FORM, **changes})
+
+
+def test_registration_creates_account_signs_in_and_sends_both_codes(client, deliver):
+    response = register(client)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/account/confirm/"
+    user = User.objects.get(username="zdenek.prilis")
+    assert user.profile.first_name == "Zdeněk"
+    assert user.profile.last_name == "Příliš-Žluťoučký"
+    assert user.profile.email == "zdenek@example.cz"
+    assert user.profile.phone == "+420777123456"
+    assert not user.profile.email_confirmed and not user.profile.phone_confirmed
+    assert AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.REGISTERED).exists()
+
+    emails, texts = deliver()
+    assert [m.to for m in emails] == [["zdenek@example.cz"]]
+    assert len(_pin(emails[0].body, 8)) == 8
+    assert [t["to"] for t in texts] == ["+420777123456"]
+    assert len(_pin(texts[0]["text"], 6)) == 6
+
+    page = client.get("/account/confirm/")
+    assert page.status_code == 200
+    assert "zdenek@example.cz" in page.content.decode()
+
+
+def test_both_pins_confirm_the_contacts(client, deliver):
+    register(client)
+    emails, texts = deliver()
+    pin1, pin2 = _pin(emails[0].body, 8), _pin(texts[0]["text"], 6)
+
+    client.post("/account/confirm/email/", {"code": pin1})
+    response = client.post("/account/confirm/phone/", {"code": f" {pin2[:3]} {pin2[3:]} "})
+
+    assert response["Location"] == "/settings/"
+    profile = User.objects.get(username="zdenek.prilis").profile
+    assert profile.email_confirmed and profile.phone_confirmed
+    assert "confirmed" in client.get("/settings/").content.decode()
+
+
+def test_a_code_works_once(client, deliver):
+    register(client)
+    pin1 = _pin(deliver()[0][0].body, 8)
+    client.post("/account/confirm/email/", {"code": pin1})
+    user = User.objects.get(username="zdenek.prilis")
+    first_confirmation = user.profile.email_confirmed_at
+
+    response = client.post("/account/confirm/email/", {"code": pin1}, follow=True)
+
+    user.profile.refresh_from_db()
+    assert user.profile.email_confirmed_at == first_confirmation
+    assert (
+        ContactCode.objects.filter(user=user, channel="email", used_at__isnull=False).count() == 1
+    )
+    assert response.status_code == 200
+
+
+def test_wrong_pin_is_refused_and_five_wrong_guesses_burn_the_code(client, deliver):
+    register(client)
+    pin1 = _pin(deliver()[0][0].body, 8)
+    wrong = str((int(pin1) + 1) % 10**8).zfill(8)
+
+    for _ in range(5):
+        page = client.post("/account/confirm/email/", {"code": wrong}, follow=True)
+        assert "not right" in page.content.decode()
+    page = client.post("/account/confirm/email/", {"code": pin1}, follow=True)
+
+    assert "Too many wrong attempts" in page.content.decode()
+    assert not User.objects.get(username="zdenek.prilis").profile.email_confirmed
+
+
+def test_codes_expire(client, deliver):
+    register(client)
+    texts = deliver()[1]
+    pin2 = _pin(texts[0]["text"], 6)
+
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=16)):
+        page = client.post("/account/confirm/phone/", {"code": pin2}, follow=True)
+
+    assert "expired" in page.content.decode()
+    assert not User.objects.get(username="zdenek.prilis").profile.phone_confirmed
+
+
+def test_resending_is_rate_limited_and_a_new_code_replaces_the_old(client, deliver):
+    register(client)
+    old_pin = _pin(deliver()[1][0]["text"], 6)
+
+    too_soon = client.post("/account/confirm/phone/resend/", follow=True)
+    assert "Wait a minute" in too_soon.content.decode()
+
+    start = timezone.now()
+    for step in range(1, 5):  # 90 s apart: past the one-minute resend interval each time
+        with time_machine.travel(start + timezone.timedelta(seconds=90 * step), tick=False):
+            client.post("/account/confirm/phone/resend/")
+    with time_machine.travel(start + timezone.timedelta(seconds=90 * 5), tick=False):
+        refused = client.post("/account/confirm/phone/resend/", follow=True)
+        assert "Too many codes" in refused.content.decode()
+        texts = deliver()[1]
+        assert len(texts) == 5  # registration + four resends
+        stale = client.post("/account/confirm/phone/", {"code": old_pin}, follow=True)
+        assert "expired" in stale.content.decode() or "not right" in stale.content.decode()
+        fresh = client.post("/account/confirm/phone/", {"code": _pin(texts[-1]["text"], 6)})
+    assert fresh.status_code == 302
+    assert User.objects.get(username="zdenek.prilis").profile.phone_confirmed
+
+
+def test_taken_username_and_email_are_form_errors(client, make_user):
+    make_user("zdenek.prilis", email="other@example.cz")
+    make_user("someone", email="zdenek@example.cz")
+
+    response = register(client)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This username is taken." in page
+    assert "An account with this e-mail address already exists." in page
+
+
+def test_registrations_are_rate_limited_per_address(client):
+    for number in range(10):
+        response = register(client, username=f"user{number}", email=f"user{number}@example.cz")
+        assert response.status_code == 302
+        client.post("/logout/")
+    response = register(client, username="user99", email="user99@example.cz")
+    assert response.status_code == 200
+    assert "Too many attempts" in response.content.decode()
+    assert not User.objects.filter(username="user99").exists()

@@ -1,0 +1,172 @@
+"""Re-authentication (the sudo window) and the sensitive changes that need it."""
+
+import re
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import AuditEvent, User
+from accounts.reauth import PENDING_ACTION
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "zluty-kun-upel-2027"
+
+
+def _pin(text: str, digits: int) -> str:
+    return re.search(rf"\b(\d{{{digits}}})\b", text).group(1)
+
+
+@pytest.fixture
+def stale(signed_in):
+    """A session whose password proof is older than the 5-minute window (but not idle-expired)."""
+    traveller = time_machine.travel(timezone.now() + timezone.timedelta(minutes=6), tick=False)
+    traveller.start()
+    yield signed_in
+    traveller.stop()
+
+
+def test_a_fresh_sign_in_opens_sensitive_pages(signed_in):
+    assert signed_in.get("/settings/password/").status_code == 200
+
+
+def test_an_old_proof_sends_a_get_to_reauthenticate_and_back(stale):
+    response = stale.get("/settings/password/")
+    assert response["Location"] == "/account/reauthenticate/"
+
+    wrong = stale.post("/account/reauthenticate/", {"password": "wrong"})
+    assert "Wrong password" in wrong.content.decode()
+
+    right = stale.post("/account/reauthenticate/", {"password": PASSWORD})
+    assert right["Location"] == "/settings/password/"
+    assert stale.get("/settings/password/").status_code == 200
+
+
+def test_a_post_interrupted_by_reauthentication_is_resumed(stale, user, deliver):
+    response = stale.post("/settings/contact/email/", {"email": "Jana.New@Example.cz"})
+    assert response["Location"] == "/account/reauthenticate/"
+    assert not deliver()[0], "nothing may happen before the password is proved"
+
+    resumed = stale.post("/account/reauthenticate/", {"password": PASSWORD})
+
+    assert resumed["Location"] == "/account/confirm/"
+    emails = deliver()[0]
+    assert [m.to for m in emails] == [["jana.new@example.cz"]]
+    assert AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.REAUTHENTICATED).exists()
+
+
+def test_a_post_holding_a_password_is_never_parked_in_the_session(stale, user):
+    stale.post(
+        "/settings/password/", {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+    assert "post" not in stale.session[PENDING_ACTION]
+
+    response = stale.post("/account/reauthenticate/", {"password": PASSWORD})
+
+    assert response["Location"] == "/settings/password/"  # shown again to be filled in
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_changing_the_password_mails_the_user_and_signs_out_other_devices(signed_in, user, deliver):
+    other_device = Client(HTTP_ACCEPT_LANGUAGE="en")
+    other_device.post("/login/", {"login": user.username, "password": PASSWORD})
+    assert other_device.get("/settings/").status_code == 200
+
+    response = signed_in.post(
+        "/settings/password/", {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+
+    assert response["Location"] == "/settings/"
+    assert signed_in.get("/settings/").status_code == 200, "this device stays signed in"
+    assert other_device.get("/settings/")["Location"].startswith("/login/")
+    emails = deliver()[0]
+    assert emails[-1].to == [user.profile.email]
+    assert "password" in emails[-1].subject.lower()
+    assert AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.PASSWORD_CHANGED).exists()
+    fresh = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert (
+        fresh.post("/login/", {"login": user.username, "password": NEW_PASSWORD}).status_code == 302
+    )
+
+
+def test_a_weak_new_password_is_a_form_error(signed_in, user):
+    response = signed_in.post(
+        "/settings/password/", {"new_password1": "password1", "new_password2": "password1"}
+    )
+    assert response.status_code == 200
+    assert "too common" in response.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_password_changes_are_rate_limited(signed_in, user):
+    for number in range(5):
+        password = f"{NEW_PASSWORD}-{number}"
+        response = signed_in.post(
+            "/settings/password/", {"new_password1": password, "new_password2": password}
+        )
+        assert response.status_code == 302
+    response = signed_in.post(
+        "/settings/password/",
+        {"new_password1": "one-more-2028x", "new_password2": "one-more-2028x"},
+    )
+    assert "Too many attempts" in response.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(f"{NEW_PASSWORD}-4")
+
+
+def test_a_new_email_replaces_the_old_only_once_confirmed_and_the_old_is_told(
+    signed_in, user, deliver
+):
+    signed_in.post("/settings/contact/email/", {"email": "jana.new@example.cz"})
+    user.profile.refresh_from_db()
+    assert user.profile.email == "jana@example.cz"
+
+    pin = _pin(deliver()[0][-1].body, 8)
+    signed_in.post("/account/confirm/email/", {"code": pin})
+
+    user.profile.refresh_from_db()
+    assert user.profile.email == "jana.new@example.cz"
+    assert user.profile.email_confirmed
+    warning = deliver()[0][-1]
+    assert warning.to == ["jana@example.cz"]
+    assert "jana.new@example.cz" in warning.body
+
+
+def test_a_new_phone_is_confirmed_by_sms_and_the_user_is_told_by_email(signed_in, user, deliver):
+    response = signed_in.post("/settings/contact/phone/", {"phone": "777 888 999"})
+    assert response["Location"] == "/account/confirm/"
+
+    texts = deliver()[1]
+    assert texts[-1]["to"] == "+420777888999"
+    signed_in.post("/account/confirm/phone/", {"code": _pin(texts[-1]["text"], 6)})
+
+    user.profile.refresh_from_db()
+    assert user.profile.phone == "+420777888999"
+    assert deliver()[0][-1].to == ["jana@example.cz"]
+
+
+def test_an_email_of_another_account_cannot_be_taken(signed_in, make_user):
+    make_user("petr", email="petr@example.cz")
+    response = signed_in.post("/settings/contact/email/", {"email": "PETR@example.cz"})
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+
+
+def test_the_flow_itself_refuses_without_a_fresh_proof(rf, user):
+    """The sudo check lives in the flow too, so a future caller cannot forget it."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts import flows
+    from accounts.reauth import ReauthenticationRequired
+
+    request = rf.post("/")
+    request.user = user
+    request.session = SessionStore()
+    with pytest.raises(ReauthenticationRequired):
+        flows.change_password(request, NEW_PASSWORD)
+    assert User.objects.get(pk=user.pk).check_password(PASSWORD)
