@@ -12,19 +12,30 @@ def client_address(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+class _Self:
+    """The default actor: the user acting on their own account."""
+
+
+SELF = _Self()
+
+
 def record(
     kind: str,
     *,
     user: User | None,
-    actor: User | None = None,
+    actor: User | _Self | None = SELF,
     request: HttpRequest | None = None,
     **details,
 ) -> AuditEvent:
-    """Append an audit event; `actor` defaults to the user acting on their own account."""
+    """Append an audit event.
+
+    `actor` is who did it: by default the user themself; None means the system (a periodic task,
+    a command, register data), which the helpdesk then sees as no person.
+    """
     return AuditEvent.objects.create(
         kind=kind,
         user=user,
-        actor=actor if actor is not None else user,
+        actor=user if actor is SELF else actor,
         ip_address=client_address(request),
         details=details,
     )

@@ -14,7 +14,11 @@ def normalize_identifier(identifier: str) -> str:
 
 def find_user(identifier: str) -> User | None:
     lookup = {"profile__email": identifier} if "@" in identifier else {"username": identifier}
-    return User.objects.select_related("profile").filter(**lookup).first()
+    try:
+        # Both columns are unique: no ordering, no join beyond the lookup (this is the hot path).
+        return User.objects.get(**lookup)
+    except User.DoesNotExist:
+        return None
 
 
 class UsernameOrEmailBackend(ModelBackend):

@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 from .validators import (
     validate_latin_text,
     validate_name,
-    validate_no_control_characters,
     validate_username,
 )
 
@@ -189,10 +188,7 @@ class Profile(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
     country = models.CharField(_("country"), max_length=2, choices=Country.choices, default="CZ")
     organisation = models.CharField(
-        _("organisation"),
-        max_length=200,
-        blank=True,
-        validators=[validate_no_control_characters],
+        _("organisation"), max_length=200, blank=True, validators=[validate_latin_text]
     )
     email = models.EmailField(
         _("e-mail"),

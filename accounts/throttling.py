@@ -70,6 +70,7 @@ class LoginThrottle:
     def retry_after(self) -> float:
         """Seconds until an attempt may be checked: 0 now, inf when blocked for the hour."""
         stored = cache.get_many([name for key in self.keys for name in key.all_keys])
+        self._account_has_failures = self.keys[0].start_key in stored
         now = time.time()
         return max(_wait_seconds(key.policy, stored, key, now) for key in self.keys)
 
@@ -91,4 +92,5 @@ class LoginThrottle:
 
     def record_success(self) -> None:
         """A right password clears the account's counter, not the address's."""
-        cache.delete_many(self.keys[0].all_keys)
+        if getattr(self, "_account_has_failures", True):
+            cache.delete_many(self.keys[0].all_keys)

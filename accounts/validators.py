@@ -54,6 +54,10 @@ def validate_username(value: str) -> None:
 def normalize_phone(value: str, region: str = "CZ") -> str:
     """Return the number in E.164 (+420601123456) or raise ValidationError."""
     validate_no_control_characters(value)
+    # phonenumbers reads letters as keypad digits ("601 ABC DEF") and drops "ext. 12": a typo
+    # would send the code to somebody else's phone.
+    if any(ch.isalpha() for ch in value):
+        raise ValidationError(_("Enter a valid phone number, e.g. +420 601 123 456."), code="phone")
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
@@ -79,7 +83,7 @@ def format_phone(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-CZ_POSTAL_CODE_RE = re.compile(r"^(\d{3}) ?(\d{2})$")
+CZ_POSTAL_CODE_RE = re.compile(r"^([0-9]{3}) ?([0-9]{2})$")
 POSTAL_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$")
 
 

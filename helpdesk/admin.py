@@ -60,11 +60,11 @@ class PortalUserAdmin(UserAdmin):
     list_select_related = ["profile"]
     search_fields = ["username", "profile__email", "profile__last_name", "profile__phone"]
     ordering = ["username"]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_sign_in", "date_joined"]
     fieldsets = [
         (None, {"fields": ["username", "password", "language"]}),
         (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
-        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+        (_("Dates"), {"fields": ["last_sign_in", "date_joined"]}),
     ]
     add_fieldsets = [
         (
@@ -76,6 +76,12 @@ class PortalUserAdmin(UserAdmin):
         ),
     ]
     filter_horizontal = ["groups"]
+
+    @admin.display(description=_("last sign-in"))
+    def last_sign_in(self, user: User):
+        """From the audit log, the one record of sign-ins (User.last_login is not kept)."""
+        event = user.audit_events.filter(kind=AuditEvent.Kind.LOGIN).only("created_at").first()
+        return event.created_at if event else "—"
 
     @admin.display(description=_("name"))
     def full_name(self, user: User) -> str:

@@ -124,7 +124,7 @@ CACHE_URL = env.str("CACHE_URL", default="locmem://")
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "mojeid.cache.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "mojeid",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -162,7 +162,7 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_IDLE_TIMEOUT_SECONDS = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
 SESSION_ABSOLUTE_TIMEOUT_SECONDS = env.int("SESSION_ABSOLUTE_TIMEOUT_SECONDS", default=12 * 3600)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_SECONDS
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "accounts.sessions"
 # How long a proof of the password keeps sensitive changes open ("sudo" window).
 REAUTHENTICATION_WINDOW_SECONDS = env.int("REAUTHENTICATION_WINDOW_SECONDS", default=5 * 60)
 

@@ -16,6 +16,13 @@ BEGIN
   IF coalesce(current_setting('mojeid.identity_writes', true), '') = 'on' THEN
     RETURN NEW;
   END IF;
+  IF TG_OP = 'DELETE' THEN
+    IF OLD.locked_at IS NOT NULL THEN
+      RAISE EXCEPTION 'profile %% is locked: unlock it before deleting the account', OLD.user_id
+        USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN OLD;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     IF NEW.locked_at IS NOT NULL THEN
       RAISE EXCEPTION 'profile %% can be locked only by the profile services', NEW.user_id
@@ -35,7 +42,7 @@ BEGIN
 END
 $$ LANGUAGE plpgsql;
 DROP TRIGGER IF EXISTS accounts_profile_lock_guard ON accounts_profile;
-CREATE TRIGGER accounts_profile_lock_guard BEFORE INSERT OR UPDATE ON accounts_profile
+CREATE TRIGGER accounts_profile_lock_guard BEFORE INSERT OR UPDATE OR DELETE ON accounts_profile
   FOR EACH ROW EXECUTE FUNCTION accounts_profile_lock_guard();
 """ % {"changed": " OR ".join(f"NEW.{f} IS DISTINCT FROM OLD.{f}" for f in FIELDS)}
 
