@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -42,9 +43,12 @@ def _channel_or_404(channel: str) -> str:
 
 
 def _rate_limited_message(error: ratelimit.RateLimited) -> str:
-    return _("Too many attempts. Try again in %(minutes)d minutes.") % {
-        "minutes": max(1, error.retry_after // 60)
-    }
+    minutes = max(1, error.retry_after // 60)
+    return ngettext(
+        "Too many attempts. Try again in %(minutes)d minute.",
+        "Too many attempts. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 @never_cache

@@ -1,5 +1,7 @@
 """Project-level views: the home page, the language switch and the health endpoint."""
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -22,9 +24,8 @@ def set_language(request: HttpRequest) -> HttpResponse:
     """Django's language switch, remembering the choice on the account for e-mails it gets later."""
     response = django_set_language(request)
     language = request.POST.get("language")
-    user = request.user
-    if user.is_authenticated and language in dict(user._meta.get_field("language").choices):
-        type(user).objects.filter(pk=user.pk).update(language=language)
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        get_user_model().objects.filter(pk=request.user.pk).update(language=language)
     return response
 
 
