@@ -29,6 +29,7 @@ def make_user(db):
         fields.setdefault("phone", "+420601123456")
         fields.setdefault("first_name", "Jana")
         fields.setdefault("last_name", "Nováková")
+        fields.setdefault("language", "en")  # like the English test client
         user = User.objects.create_user(username, password, **fields)
         if confirmed:
             now = timezone.now()

@@ -1,0 +1,27 @@
+#!/bin/sh
+# One image, three roles: web (migrates, then gunicorn), worker and beat.
+set -eu
+
+# A secret key of this installation, made once and shared by web, worker and beat through a
+# volume, so that `docker compose up` needs no secret in the repository.
+if [ -n "${SECRET_KEY_FILE:-}" ] && [ ! -s "$SECRET_KEY_FILE" ]; then
+  python -c "import secrets, sys; open(sys.argv[1], 'x').write(secrets.token_urlsafe(64))" \
+    "$SECRET_KEY_FILE" 2>/dev/null || true  # another container may have made it first
+fi
+
+case "${1:-web}" in
+  web)
+    python manage.py migrate --no-input
+    exec gunicorn mojeid.wsgi --bind 0.0.0.0:8000 --workers "${WEB_WORKERS:-2}" \
+      --access-logfile - --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+    ;;
+  worker)
+    exec celery -A mojeid worker --loglevel=INFO --concurrency "${WORKER_CONCURRENCY:-2}"
+    ;;
+  beat)
+    exec celery -A mojeid beat --loglevel=INFO --schedule /app/var/celerybeat-schedule
+    ;;
+  *)
+    exec "$@"
+    ;;
+esac
