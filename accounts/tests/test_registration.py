@@ -155,3 +155,16 @@ def test_registrations_are_rate_limited_per_address(client):
     assert response.status_code == 200
     assert "Too many attempts" in response.content.decode()
     assert not User.objects.filter(username="user99").exists()
+
+
+def test_passwords_are_stored_with_argon2id_above_owasps_minimum(client):
+    register(client)
+    stored = User.objects.get(username="zdenek.prilis").password
+
+    algorithm, variant, _version, parameters, _salt, _hash = stored.split("$")
+    costs = dict(item.split("=") for item in parameters.split(","))
+    assert (algorithm, variant) == ("argon2", "argon2id")
+    # OWASP Password Storage Cheat Sheet: at least 19 MiB of memory and 2 iterations.
+    assert int(costs["m"]) >= 19 * 1024
+    assert int(costs["t"]) >= 2
+    assert PASSWORD not in stored
