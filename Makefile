@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-export DJANGO_SETTINGS_MODULE ?= mojeid.settings
 
 .PHONY: run test lint messages bench clean
 
@@ -25,8 +24,8 @@ test: $(VENV)/.installed
 	$(BIN)/python scripts/check_services.py
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DJANGO_SETTINGS_MODULE=mojeid.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=mojeid.settings_test $(BIN)/pytest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

@@ -11,6 +11,16 @@ from mojeid import messaging, sms
 PASSWORD = "kun-upel-ody-2026"
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    if settings.SETTINGS_MODULE != "mojeid.settings_test":
+        raise pytest.UsageError(
+            f"Tests need DJANGO_SETTINGS_MODULE=mojeid.settings_test (PostgreSQL and Redis), "
+            f"not {settings.SETTINGS_MODULE}: unset it or run `make test`."
+        )
+
+
 @pytest.fixture(autouse=True)
 def _clean_slate():
     """Throttle counters live in the real Redis: every test starts without any."""

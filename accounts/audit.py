@@ -1,14 +1,22 @@
 """Writing audit events."""
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from .models import AuditEvent, User
 
 
 def client_address(request: HttpRequest | None) -> str | None:
-    """The client's address as the web server saw it (a TLS proxy in front must set REMOTE_ADDR)."""
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_HOPS proxies the address the
+    outermost trusted proxy put into X-Forwarded-For (what the client sent itself is ignored)."""
     if request is None:
         return None
+    hops = settings.TRUSTED_PROXY_HOPS
+    if hops:
+        header = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = [part.strip() for part in header.split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -38,11 +38,13 @@ class UsernameOrEmailBackend(ModelBackend):
         if not username or password is None:
             return None
         identifier = normalize_identifier(username)
-        address = client_address(request)
-        throttle = LoginThrottle(identifier, address)
+        user = find_user(identifier)
+        # One counter per account, whether it is named by username or e-mail; unknown names count
+        # by what was typed, so that they are throttled alike.
+        account_key = f"user:{user.pk}" if user is not None else f"name:{identifier}"
+        throttle = LoginThrottle(account_key, client_address(request))
         if throttle.retry_after() > 0:
             return None
-        user = find_user(identifier)
         if user is None:
             # Spend the same time as a real check so that timing does not reveal unknown users.
             User().set_password(password)

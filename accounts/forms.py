@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from django import forms
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import LOCKED_FIELDS, Profile, User
@@ -224,7 +225,7 @@ class ProfileForm(forms.ModelForm):
 
     def clean_birth_date(self):
         birth_date = self.cleaned_data.get("birth_date")
-        if birth_date and not date(1900, 1, 1) <= birth_date <= date.today():
+        if birth_date and not date(1900, 1, 1) <= birth_date <= timezone.localdate():
             raise ValidationError(_("Enter a date of birth between 1900 and today."))
         return birth_date
 

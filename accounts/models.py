@@ -88,8 +88,7 @@ class UserManager(BaseUserManager):
         else:
             user.set_unusable_password()
         user.save(using=self._db)
-        if "email" in profile_fields:
-            profile_fields["email"] = profile_fields["email"].strip().lower()
+        profile_fields["email"] = (profile_fields.get("email") or "").strip().lower() or None
         Profile.objects.using(self._db).create(user=user, **profile_fields)
         return user
 
@@ -129,7 +128,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def email(self) -> str:
-        return self.profile.email
+        return self.profile.email or ""
 
     def get_full_name(self) -> str:
         return f"{self.profile.first_name} {self.profile.last_name}".strip() or self.username
@@ -190,8 +189,11 @@ class Profile(models.Model):
     organisation = models.CharField(
         _("organisation"), max_length=200, blank=True, validators=[validate_latin_text]
     )
+    # Empty (NULL) only for staff accounts made with createsuperuser; unique among the rest.
     email = models.EmailField(
         _("e-mail"),
+        null=True,
+        blank=True,
         unique=True,
         error_messages={"unique": _("An account with this e-mail address already exists.")},
     )

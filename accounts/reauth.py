@@ -2,9 +2,9 @@
 
 A flow calls `raise_if_reauthentication_required(request)` before it changes anything. The
 exception is turned by `ReauthenticationMiddleware` into a redirect to the re-authentication page,
-which afterwards resumes the original action: a GET is repeated, a POST is replayed with its data
-(unless the data holds a password, which is never parked in the session; then the page is shown
-again to be filled in).
+which afterwards resumes the original action: a GET is repeated; a POST is replayed with its data
+when its view declared every posted field safe to park in the session (`@replayable_fields`),
+otherwise the page is shown again to be filled in. A parked action expires with the window.
 """
 
 import time
@@ -46,18 +46,32 @@ def raise_if_reauthentication_required(request: HttpRequest) -> None:
         raise ReauthenticationRequired
 
 
-def _holds_secret(data: QueryDict) -> bool:
-    return any("password" in name for name in data)
+def replayable_fields(*names: str):
+    """Let a view's POST be parked during re-authentication and replayed afterwards.
+
+    Only the named fields may be parked (never a password, a PIN or a code): a POST carrying any
+    other field is not replayed, and the user fills the form in again.
+    """
+
+    def mark(view):
+        view.replayable_fields = frozenset(names)
+        return view
+
+    return mark
 
 
 def stash_pending_action(request: HttpRequest) -> None:
-    action = {"path": request.get_full_path(), "method": request.method}
-    if request.method == "POST" and not _holds_secret(request.POST):
-        action["post"] = {
-            name: request.POST.getlist(name)
-            for name in request.POST
-            if name != "csrfmiddlewaretoken"
-        }
+    action = {
+        "path": request.path_info,
+        "query": request.META.get("QUERY_STRING", ""),
+        "at": time.time(),
+    }
+    if request.method == "POST":
+        view = request.resolver_match.func if request.resolver_match else None
+        allowed = getattr(view, "replayable_fields", frozenset())
+        posted = {name for name in request.POST if name != "csrfmiddlewaretoken"}
+        if posted <= allowed:
+            action["post"] = {name: request.POST.getlist(name) for name in posted}
     request.session[PENDING_ACTION] = action
 
 
@@ -65,11 +79,16 @@ def resume_pending_action(request: HttpRequest) -> HttpResponse:
     """Carry on with what the user was doing before re-authenticating."""
     action = request.session.pop(PENDING_ACTION, None)
     fallback = redirect(settings.LOGIN_REDIRECT_URL)
-    if not action or not url_has_allowed_host_and_scheme(action["path"], allowed_hosts=None):
-        return fallback
+    if (
+        not action
+        or time.time() - action["at"] > settings.REAUTHENTICATION_WINDOW_SECONDS
+        or not url_has_allowed_host_and_scheme(action["path"], allowed_hosts=None)
+    ):
+        return fallback  # nothing parked, or parked so long ago that the user has moved on
+    path, query = action["path"], action["query"]
+    full_path = f"{request.META.get('SCRIPT_NAME', '')}{path}"
     if "post" not in action:
-        return redirect(action["path"])
-    path = action["path"].split("?", 1)[0]
+        return redirect(f"{full_path}?{query}" if query else full_path)
     try:
         match = resolve(path)
     except Resolver404:
@@ -78,7 +97,9 @@ def resume_pending_action(request: HttpRequest) -> HttpResponse:
     data = QueryDict(mutable=True)
     for name, values in action["post"].items():
         data.setlist(name, values)
+    request.GET = QueryDict(query)
     request.POST = data
-    request.path = request.path_info = path
+    request._body = data.urlencode().encode()  # not the re-authentication body with the password
+    request.path_info, request.path = path, full_path
     request.resolver_match = match
     return match.func(request, *match.args, **match.kwargs)

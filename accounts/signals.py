@@ -1,6 +1,7 @@
-"""Every way of signing in (our page, the admin, a test's force_login) starts the session clocks."""
+"""Every way of signing in or out (our pages, the admin, a test's force_login) is audited the same;
+signing in also starts the session clocks."""
 
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
 from .audit import record
@@ -12,3 +13,9 @@ from .reauth import mark_authenticated
 def session_started(sender, request, user, **kwargs) -> None:
     mark_authenticated(request, new_session=True)
     record(AuditEvent.Kind.LOGIN, user=user, request=request)
+
+
+@receiver(user_logged_out, dispatch_uid="accounts.session_ended")
+def session_ended(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        record(AuditEvent.Kind.LOGOUT, user=user, request=request)

@@ -26,13 +26,13 @@ from .forms import (
     RegistrationForm,
 )
 from .models import ContactCode, Profile, ProfileLocked
-from .reauth import raise_if_reauthentication_required, resume_pending_action
+from .reauth import raise_if_reauthentication_required, replayable_fields, resume_pending_action
 from .services.contacts import ContactCodeError, confirm_code, pending_confirmations, send_code
 from .services.profile import update_profile
 from .services.registration import register_account
 
 Channel = ContactCode.Channel
-REGISTRATIONS_PER_ADDRESS_PER_HOUR = 10
+REGISTRATION_ATTEMPTS_PER_ADDRESS_PER_HOUR = 20
 
 
 def _channel_or_404(channel: str) -> str:
@@ -57,15 +57,26 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:settings")
     form = RegistrationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    if request.method == "POST":
         try:
+            # Counted before validation: the form's answers ("this username is taken") would
+            # otherwise let anybody test names and addresses without limit.
             ratelimit.hit(
                 "register",
                 client_address(request) or "-",
-                limit=REGISTRATIONS_PER_ADDRESS_PER_HOUR,
+                limit=REGISTRATION_ATTEMPTS_PER_ADDRESS_PER_HOUR,
                 per_seconds=3600,
             )
+        except ratelimit.RateLimited as error:
+            return render(
+                request,
+                "accounts/register.html",
+                {"form": RegistrationForm(), "rate_limited": _rate_limited_message(error)},
+                status=429,
+            )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
             user = register_account(
                 username=data["username"],
                 password=data["password1"],
@@ -76,8 +87,6 @@ def register(request: HttpRequest) -> HttpResponse:
                 language=get_language(),
                 request=request,
             )
-        except ratelimit.RateLimited as error:
-            form.add_error(None, _rate_limited_message(error))
         except IntegrityError:
             # Somebody took the username or e-mail between validation and saving.
             form.add_error(None, _("This username or e-mail was taken a moment ago. Try another."))
@@ -242,6 +251,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
+@replayable_fields("email", "phone")
 def change_contact(request: HttpRequest, channel: str) -> HttpResponse:
     channel = _channel_or_404(channel)
     raise_if_reauthentication_required(request)

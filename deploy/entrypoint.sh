@@ -5,6 +5,7 @@ set -eu
 # A secret key of this installation, made once and shared by web, worker and beat through a
 # volume, so that `docker compose up` needs no secret in the repository.
 if [ -n "${SECRET_KEY_FILE:-}" ] && [ ! -s "$SECRET_KEY_FILE" ]; then
+  umask 077
   python -c "import secrets, sys; open(sys.argv[1], 'x').write(secrets.token_urlsafe(64))" \
     "$SECRET_KEY_FILE" 2>/dev/null || true  # another container may have made it first
 fi

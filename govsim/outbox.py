@@ -8,6 +8,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -59,4 +60,8 @@ def recent_messages(limit: int = SHOWN) -> list[Message]:
 
 
 def outbox(request: HttpRequest) -> HttpResponse:
+    """Open to anybody in development; elsewhere (the compose stack) to staff only, because every
+    confirmation code is readable here."""
+    if not settings.DEBUG and not (request.user.is_authenticated and request.user.is_staff):
+        return redirect_to_login(request.get_full_path(), "admin:login")
     return render(request, "govsim/outbox.html", {"messages_out": recent_messages()})

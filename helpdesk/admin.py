@@ -1,15 +1,20 @@
 """The Django admin as the helpdesk sees it: accounts with their profile, the audit log, the outbox.
 
-The profile lock is not the admin's business: locked fields are shown read-only here for clarity,
-and the model refuses a change to them whatever form submits it.
+Changes go through the account services, so they are audited like the user's own: identity fields
+through `update_profile` (which also enforces the profile lock), passwords through
+`change_password` (which e-mails the user). Contacts are read-only here: a new e-mail or phone must
+be proved with a code by the user.
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import display_for_value
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import LOCKED_FIELDS, AuditEvent, Profile, User
+from accounts.services.profile import update_profile
+from accounts.services.security import password_was_set
 from mojeid.models import OutboxMessage
 
 admin.site.site_header = _("MojeID helpdesk")
@@ -32,7 +37,9 @@ class ProfileInline(admin.StackedInline):
     ]
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["email_confirmed_at", "phone_confirmed_at", "locked_at"]
+        if obj is None:  # a new account: staff type its contacts, there is no one to prove them yet
+            return ["email_confirmed_at", "phone_confirmed_at", "locked_at"]
+        readonly = ["email", "email_confirmed_at", "phone", "phone_confirmed_at", "locked_at"]
         if obj is not None and hasattr(obj, "profile") and obj.profile.is_locked:
             readonly += list(LOCKED_FIELDS)
         return readonly
@@ -77,11 +84,41 @@ class PortalUserAdmin(UserAdmin):
     ]
     filter_horizontal = ["groups"]
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Profile or not change:
+            return super().save_formset(request, form, formset, change)
+        # What formset.save() would report, for the admin's own change history.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for profile_form in formset.forms:
+            changes = {
+                name: profile_form.cleaned_data[name]
+                for name in profile_form.changed_data
+                if name in LOCKED_FIELDS
+            }
+            if changes:
+                update_profile(form.instance, changes, actor=request.user, request=request)
+                formset.changed_objects.append((profile_form.instance, list(changes)))
+        return None
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            # Django saved the new password; record who set it and tell the owner.
+            user = self.get_object(request, id)
+            password_was_set(user, actor=request.user, request=request)
+        return response
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A locked profile belongs to the NIA link: unlink first (the database refuses otherwise).
+        if obj is not None and hasattr(obj, "profile") and obj.profile.is_locked:
+            return False
+        return super().has_delete_permission(request, obj)
+
     @admin.display(description=_("last sign-in"))
     def last_sign_in(self, user: User):
         """From the audit log, the one record of sign-ins (User.last_login is not kept)."""
         event = user.audit_events.filter(kind=AuditEvent.Kind.LOGIN).only("created_at").first()
-        return event.created_at if event else "—"
+        return display_for_value(event.created_at, "—") if event else "—"
 
     @admin.display(description=_("name"))
     def full_name(self, user: User) -> str:
@@ -89,7 +126,7 @@ class PortalUserAdmin(UserAdmin):
 
     @admin.display(description=_("e-mail"))
     def email(self, user: User) -> str:
-        return user.profile.email
+        return user.profile.email or "—"
 
     @admin.display(description=_("contacts confirmed"), boolean=True)
     def contacts_confirmed(self, user: User) -> bool:

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mojeid.settings")
@@ -24,6 +25,9 @@ def _prepare(sender: Celery, **kwargs) -> None:
         settings.OUTBOX_DRAIN_INTERVAL_SECONDS,
         sender.signature("mojeid.drain_outbox"),
         name="drain the message outbox",
+    )
+    sender.add_periodic_task(
+        crontab(hour=3, minute=17), sender.signature("mojeid.housekeeping"), name="housekeeping"
     )
 
 

@@ -90,6 +90,15 @@ def drain(limit: int = 200) -> int:
     return sum(deliver(pk) for pk in due.values_list("pk", flat=True)[:limit])
 
 
+def forget_sent_bodies(older_than: timedelta = timedelta(days=7)) -> int:
+    """Blank the text of messages sent long ago: it holds confirmation codes nobody needs now."""
+    return (
+        OutboxMessage.objects.filter(sent_at__lt=timezone.now() - older_than)
+        .exclude(body="")
+        .update(body="")
+    )
+
+
 def _send(message: OutboxMessage) -> None:
     if message.channel == OutboxMessage.Channel.EMAIL:
         EmailMessage(message.subject, message.body, to=[message.recipient]).send()

@@ -37,4 +37,5 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} → {self.recipient}: {self.subject or self.body[:40]}"
+        # Never the body: it holds confirmation codes, and this string shows up in the admin.
+        return f"{self.get_channel_display()} → {self.recipient} ({self.created_at:%Y-%m-%d %H:%M})"

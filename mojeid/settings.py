@@ -168,11 +168,15 @@ SESSION_ENGINE = "accounts.sessions"
 REAUTHENTICATION_WINDOW_SECONDS = env.int("REAUTHENTICATION_WINDOW_SECONDS", default=5 * 60)
 
 # Failed-login throttling. Per account: free tries, then a growing delay, and never more than
-# MAX failures an hour (OWASP ASVS 2.2.1). Per client address likewise, with looser numbers.
+# 100 failures an hour (OWASP ASVS 2.2.1). Per client address only an hourly cap against password
+# spraying, without delays: many people may share one address (an office, a mobile operator).
 LOGIN_THROTTLE = {
     "account": {"free": 5, "max_delay": 30, "max_per_hour": 100},
-    "address": {"free": 20, "max_delay": 30, "max_per_hour": 500},
+    "address": {"free": 300, "max_delay": 0, "max_per_hour": 300},
 }
+# How many reverse proxies in front of the portal append to X-Forwarded-For (0: none, trust
+# REMOTE_ADDR). Behind one TLS proxy: 1.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -220,6 +224,8 @@ if EMAIL_URL:
 else:
     # One .eml file a message, so the development outbox page can list them.
     EMAIL_BACKEND = "mojeid.mail_backends.EmlFileBackend"
+# A hung SMTP server must not hold a worker (and the outbox row lock) for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MojeID <podpora@mojeid.example>")
 SMS_BACKEND = env.str("SMS_BACKEND", default="mojeid.sms.FileSmsBackend")
 SMS_SENDER = "MojeID"

@@ -1,4 +1,7 @@
-"""On PostgreSQL, a trigger refuses changes of locked identity fields even from raw SQL.
+"""On PostgreSQL, a trigger refuses changes of locked identity fields that bypass the ORM.
+
+It stops mistakes and careless raw SQL (a shell session, a data fix); whoever deliberately runs
+`set_config('mojeid.identity_writes', …)` by hand has the database's own privileges anyway.
 
 The profile services open it for their own transaction with
 `set_config('mojeid.identity_writes', 'on', true)`. SQLite (the embedded development default)
@@ -14,7 +17,7 @@ CREATE = """
 CREATE OR REPLACE FUNCTION accounts_profile_lock_guard() RETURNS trigger AS $$
 BEGIN
   IF coalesce(current_setting('mojeid.identity_writes', true), '') = 'on' THEN
-    RETURN NEW;
+    RETURN COALESCE(NEW, OLD);
   END IF;
   IF TG_OP = 'DELETE' THEN
     IF OLD.locked_at IS NOT NULL THEN

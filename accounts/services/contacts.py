@@ -151,9 +151,9 @@ def _apply_confirmed_contact(
     profile.save(update_fields=[*fields, "updated_at"])
     changed = previous != code.target
     record(kind, user=user, request=request, changed=changed)
-    if changed and previous:
-        # Tell the old address, so that a hijacked session cannot move the account quietly.
-        notify_to = previous if code.channel == Channel.EMAIL else profile.email
+    # Tell the old address, so that a hijacked session cannot move the account quietly.
+    notify_to = previous if code.channel == Channel.EMAIL else profile.email
+    if changed and previous and notify_to:
         queue_email(
             notify_to,
             "contact_changed",
@@ -170,6 +170,12 @@ def channel_taken(channel: str, target: str, *, exclude_user: User | None = None
     if exclude_user is not None:
         others = others.exclude(pk=exclude_user.pk)
     return others.exists()
+
+
+def delete_old_codes(older_than: timedelta = timedelta(days=7)) -> int:
+    """Codes are needed for an hour's rate limit at most; keep a week for support, then go."""
+    deleted, _ = ContactCode.objects.filter(expires_at__lt=timezone.now() - older_than).delete()
+    return deleted
 
 
 def pending_confirmations(user: User) -> list[PendingConfirmation]:

@@ -16,7 +16,13 @@ def change_password(user: User, new_password: str, *, request: HttpRequest | Non
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        record(AuditEvent.Kind.PASSWORD_CHANGED, user=user, request=request)
+        password_was_set(user, actor=user, request=request)
+
+
+def password_was_set(user: User, *, actor: User | None, request: HttpRequest | None) -> None:
+    """Audit and announce a password that was just set (by the user, or by staff in the admin)."""
+    record(AuditEvent.Kind.PASSWORD_CHANGED, user=user, actor=actor, request=request)
+    if user.profile.email:
         queue_email(user.profile.email, "password_changed", {"user": user}, user.language)
 
 

@@ -113,16 +113,52 @@ def test_an_account_takes_at_most_100_failures_an_hour():
         assert throttle.retry_after() == 0
 
 
-def test_one_address_guessing_many_accounts_is_throttled_too(client, make_user):
+def test_failures_from_a_shared_address_do_not_lock_out_its_other_users(client, make_user):
+    """An office or a mobile operator puts many people behind one address."""
     make_user("jana")
-    for number in range(settings.LOGIN_THROTTLE["address"]["free"] + 1):
+    for number in range(25):
         login(client, f"someone{number}", "wrong", REMOTE_ADDR="203.0.113.7")
 
-    from_attacker = login(client, "jana", PASSWORD, REMOTE_ADDR="203.0.113.7")
-    from_elsewhere = login(client, "jana", PASSWORD, REMOTE_ADDR="198.51.100.1")
+    assert login(client, "jana", PASSWORD, REMOTE_ADDR="203.0.113.7")["Location"] == "/settings/"
 
-    assert GENERIC in from_attacker.content.decode()
-    assert from_elsewhere["Location"] == "/settings/"
+
+def test_one_address_spraying_passwords_is_capped_per_hour():
+    cap = settings.LOGIN_THROTTLE["address"]["max_per_hour"]
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for number in range(cap):
+            attempt = LoginThrottle(f"name:someone{number}", "203.0.113.7")
+            assert attempt.retry_after() == 0, "below the cap an address is never delayed"
+            attempt.record_failure()
+        assert LoginThrottle("name:another", "203.0.113.7").retry_after() == float("inf")
+        assert LoginThrottle("name:another", "198.51.100.1").retry_after() == 0
+    with time_machine.travel(start + timezone.timedelta(hours=1, seconds=1), tick=False):
+        assert LoginThrottle("name:another", "203.0.113.7").retry_after() == 0
+
+
+def test_username_and_email_share_one_counter(client, make_user):
+    make_user("jana", email="jana@example.cz")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for number in range(6):
+            name = "jana" if number % 2 else "jana@example.cz"
+            login(client, name, "wrong")
+        # The sixth failure started a delay for the account, whichever name it is typed as.
+        assert GENERIC in login(client, "JANA@example.cz", PASSWORD).content.decode()
+        assert GENERIC in login(client, "jana", PASSWORD).content.decode()
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(client, user, settings):
+    settings.TRUSTED_PROXY_HOPS = 1
+    login(
+        client,
+        user.username,
+        "wrong",
+        REMOTE_ADDR="10.0.0.2",  # the proxy
+        HTTP_X_FORWARDED_FOR="198.51.100.66, 203.0.113.9",  # spoofed by the client, then real
+    )
+    event = AuditEvent.objects.get(user=user, kind=AuditEvent.Kind.LOGIN_FAILED)
+    assert event.ip_address == "203.0.113.9"
 
 
 def test_the_admin_login_is_throttled_by_the_same_rules(client, make_user):

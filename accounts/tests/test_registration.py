@@ -146,15 +146,20 @@ def test_taken_username_and_email_are_form_errors(client, make_user):
     assert "An account with this e-mail address already exists." in page
 
 
-def test_registrations_are_rate_limited_per_address(client):
-    for number in range(10):
-        response = register(client, username=f"user{number}", email=f"user{number}@example.cz")
-        assert response.status_code == 302
-        client.post("/logout/")
-    response = register(client, username="user99", email="user99@example.cz")
-    assert response.status_code == 200
-    assert "Too many attempts" in response.content.decode()
-    assert not User.objects.filter(username="user99").exists()
+def test_registration_attempts_are_rate_limited_per_address_even_when_invalid(client, make_user):
+    """Else "this username is taken" would answer unlimited guesses about who has an account."""
+    make_user("taken")
+    for number in range(20):
+        response = register(client, username="taken", email=f"probe{number}@example.cz")
+        assert "This username is taken." in response.content.decode()
+
+    response = register(client, username="fresh", email="fresh@example.cz")
+
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Too many attempts" in page
+    assert "This username is taken." not in page
+    assert not User.objects.filter(username="fresh").exists()
 
 
 def test_passwords_are_stored_with_argon2id_above_owasps_minimum(client):

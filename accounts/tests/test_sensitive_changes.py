@@ -170,3 +170,37 @@ def test_the_flow_itself_refuses_without_a_fresh_proof(rf, user):
     with pytest.raises(ReauthenticationRequired):
         flows.change_password(request, NEW_PASSWORD)
     assert User.objects.get(pk=user.pk).check_password(PASSWORD)
+
+
+def test_an_abandoned_action_is_not_replayed_at_a_later_reauthentication(stale, deliver):
+    stale.post("/settings/contact/email/", {"email": "typo@example.cz"})
+    # The user walks away; much later the window is needed again for something else.
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=10), tick=False):
+        stale.get("/settings/")  # keep the session alive (idle timeout is 30 min)
+        response = stale.post("/account/reauthenticate/", {"password": PASSWORD})
+
+    assert response["Location"] == "/settings/"
+    assert not deliver()[0], "the old e-mail change must not go out"
+
+
+def test_a_replayed_form_with_an_error_posts_back_to_its_own_page(stale, make_user):
+    make_user("petr", email="petr@example.cz")
+    stale.post("/settings/contact/email/", {"email": "petr@example.cz"})
+
+    response = stale.post("/account/reauthenticate/", {"password": PASSWORD})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "already exists" in page
+    assert 'action="/settings/contact/email/"' in page
+
+
+def test_a_post_with_undeclared_fields_is_not_parked(stale):
+    stale.post("/settings/contact/email/", {"email": "new@example.cz", "code": "12345678"})
+    assert "post" not in stale.session[PENDING_ACTION]
+
+
+def test_a_get_resumes_with_its_query_string(stale):
+    stale.get("/settings/password/?from=mail")
+    response = stale.post("/account/reauthenticate/", {"password": PASSWORD})
+    assert response["Location"] == "/settings/password/?from=mail"

@@ -1,0 +1,266 @@
+"""The Django admin as the helpdesk uses it.
+
+Signing in and out of the admin is audited like the portal's own login; a password set by staff
+is audited with the staff member as actor and announced to the user by e-mail; a locked account
+cannot be deleted; the last sign-in comes from the audit log; `createsuperuser` works without an
+e-mail; and the outbox pages never show a confirmation code.
+"""
+
+import re
+from io import StringIO
+
+import pytest
+from django.contrib.admin.utils import display_for_value
+from django.core.management import call_command
+from django.test import Client
+from django.utils import translation
+
+from accounts.models import AuditEvent, Profile, User
+from accounts.services.contacts import send_code
+from accounts.services.profile import lock_profile
+from conftest import PASSWORD
+from mojeid import sms
+from mojeid.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "modry-kun-skace-2027"
+
+
+def _english_client() -> Client:
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("helpdesk", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def desk(staff):
+    """A second browser: the helpdesk operator signed in through the admin's login page."""
+    browser = _english_client()
+    response = browser.post("/admin/login/", {"username": "helpdesk", "password": PASSWORD})
+    assert response.status_code == 302, "the admin login should accept the staff user"
+    return browser
+
+
+def _last_sign_in(page: str) -> str:
+    """The text of the read-only "last sign-in" field on the user change page."""
+    match = re.search(
+        r'field-last_sign_in.*?<div class="readonly">(.*?)</div>', page, flags=re.DOTALL
+    )
+    assert match, "the change page should show the last sign-in field"
+    return match.group(1).strip()
+
+
+# --- Signing in and out ---------------------------------------------------------------------
+
+
+def test_staff_sign_in_to_the_admin_is_audited(staff):
+    browser = _english_client()
+
+    response = browser.post("/admin/login/", {"username": "helpdesk", "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert browser.get("/admin/").status_code == 200
+    assert AuditEvent.objects.filter(user=staff, kind=AuditEvent.Kind.LOGIN).count() == 1
+
+
+def test_a_wrong_admin_password_is_refused_and_audited_as_a_failed_sign_in(staff):
+    browser = _english_client()
+
+    response = browser.post("/admin/login/", {"username": "helpdesk", "password": "wrong"})
+
+    assert response.status_code == 200, "the login form is shown again"
+    assert browser.get("/admin/").status_code == 302
+    assert AuditEvent.objects.filter(user=staff, kind=AuditEvent.Kind.LOGIN_FAILED).exists()
+    assert not AuditEvent.objects.filter(user=staff, kind=AuditEvent.Kind.LOGIN).exists()
+
+
+def test_signing_out_of_the_admin_is_audited(desk, staff):
+    response = desk.post("/admin/logout/")
+
+    assert response.status_code == 302  # to LOGOUT_REDIRECT_URL
+    assert desk.get("/admin/").status_code == 302, "signed out"
+    assert AuditEvent.objects.filter(user=staff, kind=AuditEvent.Kind.LOGOUT).count() == 1
+
+
+# --- Setting a password ---------------------------------------------------------------------
+
+
+def test_staff_setting_a_password_lets_the_user_sign_in_with_it(desk, staff, user, deliver):
+    url = f"/admin/accounts/user/{user.pk}/password/"
+    assert desk.get(url).status_code == 200
+
+    response = desk.post(
+        url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}
+    )
+
+    assert response.status_code == 302, "the admin accepted the new password"
+    portal = _english_client()
+    assert (
+        portal.post("/login/", {"login": user.username, "password": NEW_PASSWORD}).status_code
+        == 302
+    )
+    assert portal.get("/settings/").status_code == 200
+
+
+def test_staff_setting_a_password_is_audited_with_the_staff_member_as_actor(desk, staff, user):
+    desk.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
+
+    events = AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.PASSWORD_CHANGED)
+    assert [event.actor for event in events] == [staff]
+
+
+def test_staff_setting_a_password_e_mails_the_user(desk, user, deliver):
+    desk.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
+
+    emails, _ = deliver()
+    assert [message.to for message in emails] == [[user.profile.email]]
+    assert emails[0].subject == "Your MojeID password was changed"
+
+
+def test_a_rejected_admin_password_changes_nothing(desk, user, deliver):
+    response = desk.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": "something-else-2027", "usable_password": "true"},
+    )
+
+    assert response.status_code == 200, "the form is shown again with an error"
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    assert not AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.PASSWORD_CHANGED).exists()
+    assert deliver()[0] == []
+
+
+# --- Deleting accounts ----------------------------------------------------------------------
+
+
+def test_a_locked_account_cannot_be_deleted_from_the_admin(desk, user):
+    lock_profile(user, actor=None, reason="test")
+    url = f"/admin/accounts/user/{user.pk}/delete/"
+
+    assert desk.get(url).status_code == 403
+    assert desk.post(url, {"post": "yes"}).status_code == 403
+
+    assert User.objects.filter(pk=user.pk).exists()
+    assert Profile.objects.filter(pk=user.pk, locked_at__isnull=False).exists()
+
+
+def test_an_unlocked_account_is_deleted_with_its_profile(desk, user):
+    url = f"/admin/accounts/user/{user.pk}/delete/"
+    assert desk.get(url).status_code == 200
+
+    response = desk.post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/accounts/user/"
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert not Profile.objects.filter(pk=user.pk).exists()
+
+
+# --- The change page ------------------------------------------------------------------------
+
+
+def test_the_change_page_shows_no_last_sign_in_for_an_account_never_used(desk, user):
+    page = desk.get(f"/admin/accounts/user/{user.pk}/change/").content.decode()
+
+    assert _last_sign_in(page) == "—"
+
+
+def test_the_change_page_shows_a_last_sign_in_once_the_user_signed_in(desk, user):
+    portal = _english_client()
+    assert portal.post("/login/", {"login": user.username, "password": PASSWORD}).status_code == 302
+    signed_in_at = AuditEvent.objects.get(user=user, kind=AuditEvent.Kind.LOGIN).created_at
+
+    page = desk.get(f"/admin/accounts/user/{user.pk}/change/").content.decode()
+
+    shown = _last_sign_in(page)
+    assert shown != "—"
+    assert str(signed_in_at.year) in shown
+
+
+def test_the_last_sign_in_is_shown_in_local_time_like_other_admin_dates(desk, user):
+    portal = _english_client()
+    assert portal.post("/login/", {"login": user.username, "password": PASSWORD}).status_code == 302
+    signed_in_at = AuditEvent.objects.get(user=user, kind=AuditEvent.Kind.LOGIN).created_at
+
+    page = desk.get(f"/admin/accounts/user/{user.pk}/change/").content.decode()
+
+    with translation.override("en"):
+        expected = display_for_value(signed_in_at, "—")  # Europe/Prague, like "date joined"
+    assert _last_sign_in(page) == expected
+
+
+# --- createsuperuser ------------------------------------------------------------------------
+
+
+def test_createsuperuser_without_an_e_mail_works_for_two_staff_accounts(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "admin-heslo-2027-x")
+
+    call_command("createsuperuser", interactive=False, username="admin1", stdout=StringIO())
+    call_command("createsuperuser", interactive=False, username="admin2", stdout=StringIO())
+
+    admins = User.objects.filter(username__in=["admin1", "admin2"]).select_related("profile")
+    assert {(u.username, u.is_staff, u.is_superuser) for u in admins} == {
+        ("admin1", True, True),
+        ("admin2", True, True),
+    }
+    assert [u.profile.email for u in admins] == [None, None]
+    assert all(u.check_password("admin-heslo-2027-x") for u in admins)
+
+
+def test_a_superuser_without_an_e_mail_can_sign_in_to_the_admin(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "admin-heslo-2027-x")
+    call_command("createsuperuser", interactive=False, username="admin1", stdout=StringIO())
+    browser = _english_client()
+
+    response = browser.post(
+        "/admin/login/", {"username": "admin1", "password": "admin-heslo-2027-x"}
+    )
+
+    assert response.status_code == 302
+    assert browser.get("/admin/accounts/user/").status_code == 200
+
+
+# --- The outbox in the admin ----------------------------------------------------------------
+
+
+def test_the_outbox_admin_never_shows_an_sms_code(desk, user, deliver):
+    send_code(user, "phone")
+    deliver()
+    [sent] = sms.outbox
+    pin = re.search(r"\b(\d{6})\b", sent["text"]).group(1)
+    message = OutboxMessage.objects.get(channel=OutboxMessage.Channel.SMS)
+    assert pin in message.body, "the row holds the code until housekeeping blanks it"
+
+    listing = desk.get("/admin/mojeid/outboxmessage/")
+    detail = desk.get(f"/admin/mojeid/outboxmessage/{message.pk}/change/")
+
+    assert listing.status_code == 200
+    assert detail.status_code == 200
+    assert user.profile.phone in listing.content.decode(), "the helpdesk sees the message went"
+    assert user.profile.phone in detail.content.decode()
+    assert pin not in listing.content.decode()
+    assert pin not in detail.content.decode()
+
+
+def test_the_outbox_admin_never_shows_an_e_mail_code(desk, user, deliver):
+    send_code(user, "email")
+    [sent], _ = deliver()
+    pin = re.search(r"\b(\d{8})\b", sent.body).group(1)
+    message = OutboxMessage.objects.get(channel=OutboxMessage.Channel.EMAIL)
+
+    listing = desk.get("/admin/mojeid/outboxmessage/").content.decode()
+    detail = desk.get(f"/admin/mojeid/outboxmessage/{message.pk}/change/").content.decode()
+
+    assert user.profile.email in listing
+    assert pin not in listing
+    assert pin not in detail
