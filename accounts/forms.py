@@ -140,6 +140,14 @@ class LoginForm(forms.Form):
         return cleaned
 
 
+class PasswordForgottenForm(forms.Form):
+    login = forms.CharField(
+        label=_("Username or e-mail"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+
+
 class ReauthenticationForm(forms.Form):
     password = forms.CharField(
         label=_("Password"),

@@ -304,6 +304,7 @@ class AuditEvent(models.Model):
         EMAIL_CONFIRMED = "email_confirmed", _("E-mail confirmed")
         PHONE_CONFIRMED = "phone_confirmed", _("Phone confirmed")
         PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", _("Password reset requested")
         PROFILE_UPDATED = "profile_updated", _("Profile updated")
         PROFILE_LOCKED = "profile_locked", _("Profile locked")
         PROFILE_UNLOCKED = "profile_unlocked", _("Profile unlocked")

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from .forms import (
     EmailChangeForm,
     LoginForm,
     PasswordChangeForm,
+    PasswordForgottenForm,
     PhoneChangeForm,
     ProfileForm,
     ReauthenticationForm,
@@ -27,6 +29,7 @@ from .forms import (
 )
 from .models import ContactCode, Profile, ProfileLocked
 from .reauth import raise_if_reauthentication_required, replayable_fields, resume_pending_action
+from .services import security
 from .services.contacts import ContactCodeError, confirm_code, pending_confirmations, send_code
 from .services.profile import update_profile
 from .services.registration import register_account
@@ -269,3 +272,69 @@ def change_contact(request: HttpRequest, channel: str) -> HttpResponse:
             messages.success(request, _("We sent a code to the new contact. Enter it to finish."))
             return redirect("accounts:confirm")
     return render(request, "accounts/contact_change.html", {"form": form, "channel": channel})
+
+
+# Names, not secrets: a session key, and what stands in the URL once the token is in the session.
+PASSWORD_RESET_SESSION_KEY = "mojeid_password_reset"  # noqa: S105
+TOKEN_IN_SESSION = "set"  # noqa: S105
+PASSWORD_RESET_REQUESTS_PER_ADDRESS_PER_HOUR = 10
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_forgotten(request: HttpRequest) -> HttpResponse:
+    form = PasswordForgottenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ratelimit.hit(
+                "password-reset",
+                client_address(request) or "-",
+                limit=PASSWORD_RESET_REQUESTS_PER_ADDRESS_PER_HOUR,
+                per_seconds=3600,
+            )
+        except ratelimit.RateLimited as error:
+            form.add_error(None, _rate_limited_message(error))
+        else:
+            security.send_password_reset(
+                form.cleaned_data["login"],
+                request=request,
+                reset_path=lambda uid, token: reverse(
+                    "accounts:password_reset", kwargs={"uid": uid, "token": token}
+                ),
+            )
+            # The same answer whether the account exists or not.
+            messages.success(
+                request,
+                _(
+                    "If the account exists and its e-mail is confirmed, we have sent a link to "
+                    "set a new password there."
+                ),
+            )
+            return redirect("accounts:login")
+    return render(request, "accounts/password_forgotten.html", {"form": form})
+
+
+@never_cache
+@sensitive_post_parameters("new_password1", "new_password2")
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest, uid: str, token: str) -> HttpResponse:
+    if token != TOKEN_IN_SESSION:
+        # Out of the address bar (and Referer headers) before the page shows anything.
+        request.session[PASSWORD_RESET_SESSION_KEY] = {"uid": uid, "token": token}
+        return redirect("accounts:password_reset", uid=uid, token=TOKEN_IN_SESSION)
+    pending = request.session.get(PASSWORD_RESET_SESSION_KEY) or {}
+    user = (
+        security.user_for_reset_token(uid, pending.get("token", ""))
+        if pending.get("uid") == uid
+        else None
+    )
+    if user is None:
+        return render(request, "accounts/password_reset_invalid.html", status=400)
+    form = PasswordChangeForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        security.change_password(user, form.cleaned_data["new_password1"], request=request)
+        # Whoever was signed in in this browser; the user's other sessions ended with the password.
+        flows.logout(request)
+        messages.success(request, _("Your new password is set. Sign in with it."))
+        return redirect("accounts:login")
+    return render(request, "accounts/password_reset.html", {"form": form, "reset_user": user})

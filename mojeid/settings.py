@@ -164,6 +164,8 @@ SESSION_IDLE_TIMEOUT_SECONDS = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=3
 SESSION_ABSOLUTE_TIMEOUT_SECONDS = env.int("SESSION_ABSOLUTE_TIMEOUT_SECONDS", default=12 * 3600)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_SECONDS
 SESSION_ENGINE = "accounts.sessions"
+# A password-reset link works for an hour, once (it dies with the password it replaces).
+PASSWORD_RESET_TIMEOUT = 3600
 # How long a proof of the password keeps sensitive changes open ("sudo" window).
 REAUTHENTICATION_WINDOW_SECONDS = env.int("REAUTHENTICATION_WINDOW_SECONDS", default=5 * 60)
 

@@ -7,7 +7,7 @@ from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/", "/login/", "/register/"]
+PAGES = ["/", "/login/", "/register/", "/password/forgotten/"]
 SIGNED_IN_PAGES = [
     "/settings/",
     "/settings/profile/",
