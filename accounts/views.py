@@ -44,6 +44,11 @@ def _channel_or_404(channel: str) -> str:
     return channel
 
 
+def _count_attempt_from_address(request: HttpRequest, action: str, per_hour: int) -> None:
+    """Count one attempt at `action` from the client's address; RateLimited past `per_hour`."""
+    ratelimit.hit(action, client_address(request) or "-", limit=per_hour, per_seconds=3600)
+
+
 def _rate_limited_message(error: ratelimit.RateLimited) -> str:
     minutes = max(1, error.retry_after // 60)
     return ngettext(
@@ -64,11 +69,8 @@ def register(request: HttpRequest) -> HttpResponse:
         try:
             # Counted before validation: the form's answers ("this username is taken") would
             # otherwise let anybody test names and addresses without limit.
-            ratelimit.hit(
-                "register",
-                client_address(request) or "-",
-                limit=REGISTRATION_ATTEMPTS_PER_ADDRESS_PER_HOUR,
-                per_seconds=3600,
+            _count_attempt_from_address(
+                request, "register", REGISTRATION_ATTEMPTS_PER_ADDRESS_PER_HOUR
             )
         except ratelimit.RateLimited as error:
             return render(
@@ -286,11 +288,8 @@ def password_forgotten(request: HttpRequest) -> HttpResponse:
     form = PasswordForgottenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            ratelimit.hit(
-                "password-reset",
-                client_address(request) or "-",
-                limit=PASSWORD_RESET_REQUESTS_PER_ADDRESS_PER_HOUR,
-                per_seconds=3600,
+            _count_attempt_from_address(
+                request, "password-reset", PASSWORD_RESET_REQUESTS_PER_ADDRESS_PER_HOUR
             )
         except ratelimit.RateLimited as error:
             form.add_error(None, _rate_limited_message(error))
