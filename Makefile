@@ -17,6 +17,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_demo_data
+	$(BIN)/python manage.py load_fido_metadata
 	$(BIN)/python manage.py runstack
 
 ## Lint, check migrations and run every test against the real PostgreSQL and Redis

@@ -16,6 +16,7 @@ from accounts.models import LOCKED_FIELDS, AuditEvent, Profile, User
 from accounts.services.profile import update_profile
 from accounts.services.security import password_was_set
 from mojeid.models import OutboxMessage
+from twofactor.models import AuthenticatorModel, MetadataLoad
 
 admin.site.site_header = _("MojeID helpdesk")
 admin.site.site_title = _("MojeID helpdesk")
@@ -166,3 +167,18 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     search_fields = ["recipient", "subject"]
     # The bodies hold confirmation codes; the helpdesk sees that a message went, not its code.
     exclude = ["body"]
+
+
+@admin.register(AuthenticatorModel)
+class AuthenticatorModelAdmin(ReadOnlyAdmin):
+    """The FIDO metadata as loaded: what support looks up when a key is "Unknown"."""
+
+    list_display = ["description", "protocol_family", "certification_level", "trusted", "aaguid"]
+    list_filter = ["protocol_family", "certification_level", "trusted", "source"]
+    search_fields = ["description", "aaguid", "key_identifiers__key_identifier"]
+    exclude = ["statement"]
+
+
+@admin.register(MetadataLoad)
+class MetadataLoadAdmin(ReadOnlyAdmin):
+    list_display = ["source", "number", "next_update", "entries", "loaded_at"]

