@@ -5,6 +5,7 @@ nothing, and a load replaces the previous one of its kind whole, inside one tran
 entries are skipped and reported; they never stop the valid ones from loading.
 """
 
+import base64
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from importlib import resources
 from django.db import transaction
 from django.utils import timezone
 
+from .internal.attestation import KnownModel
 from .internal.metadata import MalformedEntry, ParsedEntry, evaluate_status, parse_entry
 from .models import AttestationKeyIdentifier, AuthenticatorModel, MetadataLoad, MetadataSource
 
@@ -190,3 +192,19 @@ def reevaluate(today: date | None = None) -> list[AuthenticatorModel]:
             model.save(update_fields=["certification_level", "trusted"])
             changed.append(model)
     return changed
+
+
+def known_model(aaguid: uuid.UUID | None, key_identifier: str | None) -> KnownModel | None:
+    """The store's entry for an authenticator, in the shape the attestation judge takes."""
+    model = lookup(aaguid=aaguid, key_identifier=key_identifier)
+    if model is None:
+        return None
+    in_force = evaluate_status(model.status_reports, timezone.localdate())
+    return KnownModel(
+        description=model.description,
+        root_certificates=[base64.b64decode(root) for root in model.root_certificates],
+        certification_level=model.certification_level or None,
+        trusted=model.trusted,
+        statuses=list(in_force.statuses),
+        attachment_hints=list(model.statement.get("attachmentHint") or []),
+    )

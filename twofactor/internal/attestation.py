@@ -1,0 +1,250 @@
+"""What a security key's registration proves: pure logic, no database, no request.
+
+`parse_registration` reads a `PublicKeyCredential.toJSON()` registration (also wrapped in an outer
+object under `response` or `credential`, as debugger tools export it). `judge` verifies the
+attestation statement (packed, tpm, android-key, android-safetynet, fido-u2f, apple, none — the
+signature checks are python-fido2's), checks the attestation chain against the roots that the
+metadata lists for *that* model, and decides what the key may be used for.
+
+An AAGUID alone proves nothing: the authenticator reports it itself. A model is only believed when
+the attestation certificate chains to that model's own metadata roots.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from cryptography import x509
+from fido2.attestation import Attestation, AttestationType, verify_x509_chain
+from fido2.attestation.base import InvalidAttestation
+from fido2.webauthn import AttestationObject
+
+from .metadata import LEVELS
+
+ZERO_AAGUID = uuid.UUID(int=0)
+
+
+class MalformedRegistration(ValueError):
+    """The data is not a readable WebAuthn registration; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class KnownModel:
+    """What the metadata store says about one authenticator model."""
+
+    description: str
+    root_certificates: list[bytes]  # DER
+    certification_level: str | None
+    trusted: bool
+    statuses: list[str]
+    attachment_hints: list[str]
+
+
+@dataclass
+class Registration:
+    credential_id: bytes
+    client_data_json: bytes
+    attestation_object: AttestationObject
+    transports: list[str] = field(default_factory=list)
+
+    @property
+    def fmt(self) -> str:
+        return self.attestation_object.fmt
+
+    @property
+    def aaguid(self) -> uuid.UUID:
+        credential = self.attestation_object.auth_data.credential_data
+        return uuid.UUID(bytes=bytes(credential.aaguid)) if credential else ZERO_AAGUID
+
+    @property
+    def client_data_hash(self) -> bytes:
+        return hashlib.sha256(self.client_data_json).digest()
+
+
+@dataclass
+class Verdict:
+    """The answer for the key's detail page, the NIA link and the support inspector."""
+
+    fmt: str
+    aaguid: str
+    certificate_key_identifier: str | None
+    description: str | None
+    key_type: str
+    certification_level: str | None
+    statuses: list[str]
+    attestation_trusted: bool
+    trust_reason: str
+    nia_eligible: bool
+    reasons: list[str]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _b64url(value, what: str) -> bytes:
+    if not isinstance(value, str) or not value:
+        raise MalformedRegistration(f"{what} is missing or not a string")
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        raise MalformedRegistration(f"{what} is not base64url") from None
+
+
+def parse_registration(data) -> Registration:
+    """Read a registration response in the `PublicKeyCredential.toJSON()` shape."""
+    if isinstance(data, dict) and "attestationObject" not in data.get("response", {}):
+        for wrapper in ("credential", "response"):
+            inner = data.get(wrapper)
+            if isinstance(inner, dict) and isinstance(inner.get("response"), dict):
+                data = inner
+                break
+    if not isinstance(data, dict) or not isinstance(data.get("response"), dict):
+        raise MalformedRegistration("not a registration response: no 'response' object")
+    response = data["response"]
+    raw_id = _b64url(data.get("rawId") or data.get("id"), "rawId")
+    client_data_json = _b64url(response.get("clientDataJSON"), "clientDataJSON")
+    attestation_bytes = _b64url(response.get("attestationObject"), "attestationObject")
+    try:
+        client_data = json.loads(client_data_json)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise MalformedRegistration("clientDataJSON is not JSON") from None
+    if not isinstance(client_data, dict) or client_data.get("type") != "webauthn.create":
+        raise MalformedRegistration("clientDataJSON is not of a registration (webauthn.create)")
+    try:
+        attestation = AttestationObject(attestation_bytes)
+        credential = attestation.auth_data.credential_data
+    except Exception as problem:  # the CBOR decoder raises a variety of types on bad input
+        raise MalformedRegistration(f"attestationObject cannot be decoded: {problem}") from None
+    if credential is None:
+        raise MalformedRegistration("authenticator data holds no credential")
+    transports = response.get("transports") or []
+    if not isinstance(transports, list) or not all(isinstance(t, str) for t in transports):
+        raise MalformedRegistration("transports is not a list of strings")
+    return Registration(raw_id, client_data_json, attestation, transports)
+
+
+def certificate_key_identifier(certificate_der: bytes) -> str:
+    """The hex SHA-1 of the certificate's public key: how MDS3 names U2F attestation keys."""
+    certificate = x509.load_der_x509_certificate(certificate_der)
+    return x509.SubjectKeyIdentifier.from_public_key(certificate.public_key()).digest.hex()
+
+
+def verify_statement(registration: Registration) -> tuple[AttestationType, list[bytes]]:
+    """Check the attestation signature; returns its type and trust path (leaf first)."""
+    verifier = Attestation.for_type(registration.fmt)()
+    result = verifier.verify(
+        registration.attestation_object.att_stmt,
+        registration.attestation_object.auth_data,
+        registration.client_data_hash,
+    )
+    return result.attestation_type, list(result.trust_path)
+
+
+def chain_to_roots(trust_path: list[bytes], roots: list[bytes], at: datetime) -> str | None:
+    """None when the path chains to one of `roots` and every certificate is valid at `at`;
+    otherwise why not."""
+    if not roots:
+        return "the metadata lists no attestation root for this model"
+    signed_by_a_root = False
+    for root in roots:
+        chain = trust_path if trust_path[-1] == root else [*trust_path, root]
+        try:
+            verify_x509_chain(chain)
+        except (InvalidAttestation, ValueError):
+            continue
+        signed_by_a_root = True
+        for der in chain:
+            certificate = x509.load_der_x509_certificate(der)
+            if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
+                return f"certificate {certificate.subject.rfc4514_string()} is not valid now"
+        return None
+    if not signed_by_a_root:
+        return "the attestation certificate does not chain to this model's metadata roots"
+    return None
+
+
+def key_type(fmt: str, model: KnownModel | None) -> str:
+    """hardware | android | windows_hello | apple | unknown"""
+    if fmt == "apple":
+        return "apple"
+    if fmt in ("android-key", "android-safetynet"):
+        return "android"
+    if fmt == "tpm":
+        return "windows_hello"
+    if model is None:
+        return "unknown"
+    hints = set(model.attachment_hints)
+    if hints & {"external", "wired", "wireless", "nfc", "bluetooth"}:
+        return "hardware"
+    if "windows hello" in model.description.lower():
+        return "windows_hello"
+    return "unknown"
+
+
+def judge(
+    registration: Registration,
+    find_model: Callable[[uuid.UUID | None, str | None], KnownModel | None],
+    at: datetime,
+) -> Verdict:
+    """Everything we can trust about a registration, and whether it is good enough for NIA."""
+    reasons: list[str] = []
+    aaguid = registration.aaguid
+    try:
+        kind, trust_path = verify_statement(registration)
+    except InvalidAttestation as problem:
+        kind, trust_path = None, []
+        statement_problem = (
+            f"the attestation statement does not verify: {problem or type(problem).__name__}"
+        )
+    else:
+        statement_problem = None
+
+    key_identifier = certificate_key_identifier(trust_path[0]) if trust_path else None
+    model = find_model(aaguid if aaguid != ZERO_AAGUID else None, key_identifier)
+
+    if statement_problem:
+        trust_reason = statement_problem
+    elif registration.fmt == "none" or kind == AttestationType.NONE:
+        trust_reason = "no attestation: the key or the browser withheld it"
+    elif kind == AttestationType.SELF or not trust_path:
+        trust_reason = "self attestation: it proves no model"
+    elif model is None:
+        trust_reason = "unknown model: not in the FIDO metadata"
+    else:
+        trust_reason = chain_to_roots(trust_path, model.root_certificates, at) or ""
+    attestation_trusted = trust_reason == ""
+    if attestation_trusted:
+        trust_reason = "the attestation chains to the model's root in the FIDO metadata"
+    believed = model if attestation_trusted else None
+
+    kind_of_key = key_type(registration.fmt, believed)
+    level = believed.certification_level if believed else None
+    if not attestation_trusted:
+        reasons.append(trust_reason)
+    elif not believed.trusted:
+        reasons.append("the model is revoked or compromised (FIDO metadata status)")
+    if attestation_trusted and level is None:
+        reasons.append("the model is not certified FIDO L1 or higher")
+    if kind_of_key == "apple":
+        reasons.append("Apple devices cannot be used for public administration services")
+    eligible = (
+        attestation_trusted and believed.trusted and level in LEVELS and kind_of_key != "apple"
+    )
+    return Verdict(
+        fmt=registration.fmt,
+        aaguid=str(aaguid),
+        certificate_key_identifier=key_identifier,
+        description=believed.description if believed else None,
+        key_type=kind_of_key,
+        certification_level=level,
+        statuses=list(believed.statuses) if believed else [],
+        attestation_trusted=attestation_trusted,
+        trust_reason=trust_reason,
+        nia_eligible=bool(eligible),
+        reasons=reasons,
+    )

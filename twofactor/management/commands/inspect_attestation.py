@@ -1,0 +1,26 @@
+"""`manage.py inspect_attestation FILE`: print what a registration response proves, as JSON."""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from twofactor.inspector import InspectionError, inspect
+
+
+class Command(BaseCommand):
+    help = "Inspect a WebAuthn registration response (PublicKeyCredential JSON); - reads stdin."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+
+    def handle(self, *args, file: str, **options):
+        try:
+            text = sys.stdin.read() if file == "-" else open(file, encoding="utf-8").read()  # noqa: SIM115
+        except (OSError, UnicodeDecodeError) as problem:
+            raise CommandError(f"{file}: cannot be read: {problem}", returncode=2) from None
+        try:
+            verdict = inspect(text)
+        except InspectionError as problem:
+            raise CommandError(f"{file}: {problem}", returncode=2) from None
+        self.stdout.write(json.dumps(verdict.as_dict(), ensure_ascii=False, indent=2))
