@@ -305,6 +305,13 @@ class AuditEvent(models.Model):
         PHONE_CONFIRMED = "phone_confirmed", _("Phone confirmed")
         PASSWORD_CHANGED = "password_changed", _("Password changed")
         PASSWORD_RESET_REQUESTED = "password_reset_requested", _("Password reset requested")
+        SECURITY_KEY_ADDED = "security_key_added", _("Security key added")
+        SECURITY_KEY_RENAMED = "security_key_renamed", _("Security key renamed")
+        SECURITY_KEY_REMOVED = "security_key_removed", _("Security key removed")
+        SECURITY_KEY_REJECTED = (
+            "security_key_rejected",
+            _("Security key rejected (possibly cloned)"),
+        )
         PROFILE_UPDATED = "profile_updated", _("Profile updated")
         PROFILE_LOCKED = "profile_locked", _("Profile locked")
         PROFILE_UNLOCKED = "profile_unlocked", _("Profile unlocked")

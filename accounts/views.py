@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import flows, ratelimit
+from .adapter import get_adapter
 from .audit import client_address
 from .forms import (
     CodeForm,
@@ -118,6 +119,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
+        second_step = get_adapter().second_step_url(request, form.user, next_url)
+        if second_step:
+            return redirect(second_step)
         flows.login(request, form.user)
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/login.html", {"form": form, "next": next_url})

@@ -139,6 +139,7 @@ else:
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
+ACCOUNTS_ADAPTER = "twofactor.adapter.TwoFactorAccountAdapter"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:settings"
 LOGOUT_REDIRECT_URL = "home"
@@ -193,6 +194,15 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- WebAuthn ---------------------------------------------------------------------------------
+
+WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="localhost")
+WEBAUTHN_RP_NAME = "MojeID"
+WEBAUTHN_ORIGINS = env.list(
+    "WEBAUTHN_ORIGINS", default=["http://localhost:8000", "http://127.0.0.1:8000"]
+)
+WEBAUTHN_CHALLENGE_SECONDS = 300
 
 # --- Languages --------------------------------------------------------------------------------
 

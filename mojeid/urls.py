@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("", include("accounts.urls")),
+    path("", include("twofactor.urls")),
     path("admin/", admin.site.urls),
 ]
 

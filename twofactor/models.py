@@ -4,6 +4,7 @@ Security keys refer to a model by AAGUID or attestation-key identifier, not by a
 that a metadata refresh can replace every row without touching registered keys.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -83,3 +84,51 @@ class MetadataLoad(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} #{self.number}"
+
+
+class KeyType(models.TextChoices):
+    HARDWARE = "hardware", _("Hardware security key")
+    ANDROID = "android", _("Android system key")
+    WINDOWS_HELLO = "windows_hello", _("Windows Hello system key")
+    APPLE = "apple", _("Apple device")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class SecurityKey(models.Model):
+    """A FIDO credential of a user, with what its attestation proved at the last judgement."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_keys"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    credential_id = models.CharField(max_length=1400, unique=True)  # base64url, as browsers send
+    public_key = models.BinaryField()  # COSE
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list)
+    aaguid = models.UUIDField("AAGUID")
+    attestation_format = models.CharField(_("attestation format"), max_length=32)
+    attestation_object = models.BinaryField()
+    attestation_certificate_sha256 = models.CharField(max_length=64, blank=True)
+    use_for_public_administration = models.BooleanField(
+        _("use to access public administration services"), default=True
+    )
+    # The verdict (twofactor.internal.attestation.judge), kept up to date with the metadata.
+    description = models.CharField(_("key description"), max_length=300, blank=True)
+    key_type = models.CharField(_("key type"), max_length=16, choices=KeyType.choices)
+    certification_level = models.CharField(
+        _("certification level"), max_length=24, choices=CertificationLevel.choices, blank=True
+    )
+    attestation_trusted = models.BooleanField(default=False)
+    nia_eligible = models.BooleanField(_("eligible for NIA"), default=False)
+    verdict = models.JSONField(default=dict)
+    possibly_cloned = models.BooleanField(_("possibly cloned"), default=False)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("security key")
+        verbose_name_plural = _("security keys")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.name

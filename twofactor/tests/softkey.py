@@ -172,6 +172,39 @@ class SoftKey:
             },
         }
 
+    def authenticate(
+        self,
+        credential_id: bytes,
+        *,
+        challenge: bytes,
+        origin: str,
+        rp_id: str,
+        sign_count: int | None = None,
+    ) -> dict:
+        """What `credential.toJSON()` gives after navigator.credentials.get()."""
+        self.sign_count = self.sign_count + 1 if sign_count is None else sign_count
+        client_data_json = json.dumps(
+            {"type": "webauthn.get", "challenge": b64url(challenge), "origin": origin}
+        ).encode()
+        auth_data = (
+            hashlib.sha256(rp_id.encode()).digest()
+            + bytes([FLAG_USER_PRESENT | FLAG_USER_VERIFIED])
+            + struct.pack(">I", self.sign_count)
+        )
+        signature = self.credentials[credential_id].sign(
+            auth_data + hashlib.sha256(client_data_json).digest(), ec.ECDSA(hashes.SHA256())
+        )
+        return {
+            "id": b64url(credential_id),
+            "rawId": b64url(credential_id),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": b64url(client_data_json),
+                "authenticatorData": b64url(auth_data),
+                "signature": b64url(signature),
+            },
+        }
+
     def _statement(self, auth_data, client_data_hash, rp_id_hash, credential_id, key) -> dict:
         signature = ec.ECDSA(hashes.SHA256())
         if self.fmt == "none":

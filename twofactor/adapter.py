@@ -1,0 +1,15 @@
+"""The accounts adapter of this portal: a security key after the password, once a user has one."""
+
+from django.urls import reverse
+
+from accounts.adapter import AccountAdapter
+
+from . import flows
+
+
+class TwoFactorAccountAdapter(AccountAdapter):
+    def second_step_url(self, request, user, next_url: str) -> str | None:
+        if not user.security_keys.filter(possibly_cloned=False).exists():
+            return None
+        flows.park_login(request, user, next_url)
+        return reverse("twofactor:login_key")

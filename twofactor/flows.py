@@ -1,0 +1,126 @@
+"""Request-bound steps of the key ceremonies: challenges in the session, the pending login.
+
+A challenge is bound to the ceremony and the user, expires, and is taken out of the session before
+the answer is verified, so it can never be used twice.
+"""
+
+import time
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.reauth import raise_if_reauthentication_required
+
+from . import services
+from .internal import webauthn
+from .internal.attestation import MalformedRegistration, parse_registration
+from .internal.webauthn import CeremonyError
+from .models import SecurityKey
+
+CHALLENGE = "mojeid_webauthn_{}"
+PENDING_LOGIN = "mojeid_pending_login"
+REGISTER, AUTHENTICATE = "register", "authenticate"
+BAD_KEY_DATA = _("Registration failed, incorrect data from security key.")
+BAD_ASSERTION = _("The security key could not be verified. Try again.")
+
+
+def _remember_challenge(request: HttpRequest, ceremony: str, user: User, challenge: bytes) -> None:
+    request.session[CHALLENGE.format(ceremony)] = {
+        "challenge": webauthn.encode(challenge),
+        "user": user.pk,
+        "expires": time.time() + settings.WEBAUTHN_CHALLENGE_SECONDS,
+    }
+
+
+def _take_challenge(request: HttpRequest, ceremony: str, user: User) -> bytes:
+    stored = request.session.pop(CHALLENGE.format(ceremony), None)
+    if not stored or stored["user"] != user.pk or stored["expires"] < time.time():
+        raise CeremonyError("no pending challenge for this ceremony")
+    return webauthn.decode(stored["challenge"])
+
+
+# --- adding a key ---------------------------------------------------------------------------------
+
+
+def registration_options(request: HttpRequest) -> dict:
+    raise_if_reauthentication_required(request)
+    user = request.user
+    options, challenge = webauthn.registration_options(
+        services.relying_party(),
+        user_handle=services.user_handle(user),
+        user_name=user.username,
+        display_name=user.get_full_name(),
+        existing=list(user.security_keys.values_list("credential_id", flat=True)),
+    )
+    _remember_challenge(request, REGISTER, user, challenge)
+    return options
+
+
+def register(
+    request: HttpRequest, credential: dict, *, name: str, use_for_public_administration: bool
+) -> SecurityKey:
+    """Verify the browser's answer and store the key; CeremonyError stores nothing."""
+    raise_if_reauthentication_required(request)
+    user = request.user
+    challenge = _take_challenge(request, REGISTER, user)
+    try:
+        parse_registration(credential)
+    except MalformedRegistration as problem:
+        raise CeremonyError(str(problem)) from None
+    verified = webauthn.verify_registration(services.relying_party(), credential, challenge)
+    if user.security_keys.filter(credential_id=webauthn.encode(verified.credential_id)).exists():
+        raise CeremonyError("this key is registered already")
+    return services.add_key(
+        user,
+        credential,
+        verified,
+        name=name,
+        use_for_public_administration=use_for_public_administration,
+        request=request,
+    )
+
+
+# --- the second login step ------------------------------------------------------------------------
+
+
+def park_login(request: HttpRequest, user: User, next_url: str) -> None:
+    """The password was right; the login completes once a key answers."""
+    request.session.cycle_key()
+    request.session[PENDING_LOGIN] = {"user": user.pk, "next": next_url, "at": time.time()}
+
+
+def pending_login(request: HttpRequest) -> tuple[User, str] | None:
+    pending = request.session.get(PENDING_LOGIN)
+    if not pending or time.time() - pending["at"] > settings.WEBAUTHN_CHALLENGE_SECONDS:
+        return None
+    user = User.objects.filter(pk=pending["user"], is_active=True).first()
+    return (user, pending["next"]) if user else None
+
+
+def authentication_options(request: HttpRequest, user: User) -> dict:
+    keys = user.security_keys.filter(possibly_cloned=False)
+    options, challenge = webauthn.authentication_options(
+        services.relying_party(), list(keys.values_list("credential_id", flat=True))
+    )
+    _remember_challenge(request, AUTHENTICATE, user, challenge)
+    return options
+
+
+def authenticate(request: HttpRequest, user: User, credential: dict) -> SecurityKey:
+    """Verify a key's assertion for `user`; CeremonyError if anything is off."""
+    challenge = _take_challenge(request, AUTHENTICATE, user)
+    credential_id = (
+        credential.get("rawId") or credential.get("id") if isinstance(credential, dict) else None
+    )
+    key = user.security_keys.filter(credential_id=credential_id, possibly_cloned=False).first()
+    if key is None:
+        raise CeremonyError("not a key of this account")
+    verified = webauthn.verify_authentication(
+        services.relying_party(), credential, challenge, bytes(key.public_key)
+    )
+    if not services.record_use(key, verified.new_sign_count, request=request):
+        raise CeremonyError("sign count went backwards: the key may be cloned")
+    request.session.pop(PENDING_LOGIN, None)
+    return key

@@ -1,0 +1,111 @@
+"""A thin wrapper around py_webauthn: our options, our exceptions.
+
+Every failure of the library on data from the browser or the key becomes `CeremonyError`, so that
+callers answer with a message and never a 500.
+"""
+
+import base64
+import json
+from dataclasses import dataclass
+
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (
+    AttestationConveyancePreference,
+    AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+
+class CeremonyError(Exception):
+    """The browser's answer does not verify."""
+
+
+@dataclass(frozen=True)
+class RelyingParty:
+    id: str
+    name: str
+    origins: list[str]
+
+
+def _descriptors(credential_ids: list[str]) -> list[PublicKeyCredentialDescriptor]:
+    return [PublicKeyCredentialDescriptor(id=decode(cid)) for cid in credential_ids]
+
+
+def decode(value: str) -> bytes:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+def encode(value: bytes) -> str:
+    return base64.urlsafe_b64encode(value).rstrip(b"=").decode()
+
+
+def registration_options(
+    rp: RelyingParty,
+    *,
+    user_handle: bytes,
+    user_name: str,
+    display_name: str,
+    existing: list[str],
+) -> tuple[dict, bytes]:
+    """Options for navigator.credentials.create() asking for direct attestation."""
+    options = generate_registration_options(
+        rp_id=rp.id,
+        rp_name=rp.name,
+        user_id=user_handle,
+        user_name=user_name,
+        user_display_name=display_name,
+        attestation=AttestationConveyancePreference.DIRECT,
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.DISCOURAGED,
+            user_verification=UserVerificationRequirement.PREFERRED,
+        ),
+        exclude_credentials=_descriptors(existing),
+        timeout=120_000,
+    )
+    return json.loads(options_to_json(options)), options.challenge
+
+
+def verify_registration(rp: RelyingParty, credential: dict, challenge: bytes):
+    try:
+        return verify_registration_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=rp.id,
+            expected_origin=rp.origins,
+        )
+    except (WebAuthnException, ValueError, KeyError, TypeError) as problem:
+        raise CeremonyError(str(problem)) from None
+
+
+def authentication_options(rp: RelyingParty, credential_ids: list[str]) -> tuple[dict, bytes]:
+    options = generate_authentication_options(
+        rp_id=rp.id,
+        allow_credentials=_descriptors(credential_ids),
+        user_verification=UserVerificationRequirement.PREFERRED,
+        timeout=120_000,
+    )
+    return json.loads(options_to_json(options)), options.challenge
+
+
+def verify_authentication(rp: RelyingParty, credential: dict, challenge: bytes, public_key: bytes):
+    """Verify an assertion; the sign count is compared by the caller, who must act on a clone."""
+    try:
+        return verify_authentication_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=rp.id,
+            expected_origin=rp.origins,
+            credential_public_key=public_key,
+            credential_current_sign_count=0,
+        )
+    except (WebAuthnException, ValueError, KeyError, TypeError) as problem:
+        raise CeremonyError(str(problem)) from None

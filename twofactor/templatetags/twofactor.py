@@ -1,0 +1,9 @@
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag
+def security_keys(user):
+    """The user's keys, for the Two-factor section of the settings page."""
+    return list(user.security_keys.all()) if user.is_authenticated else []

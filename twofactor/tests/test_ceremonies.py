@@ -1,0 +1,285 @@
+"""Adding a security key and signing in with it, through the real views, with a software key."""
+
+import base64
+import json
+import uuid
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import AuditEvent
+from conftest import PASSWORD
+from twofactor.metadata import load_payload
+from twofactor.models import MetadataSource, SecurityKey
+
+from .softkey import CertificateAuthority, SoftKey, b64url
+
+pytestmark = pytest.mark.django_db
+
+ROOT = CertificateAuthority("Ceremony Root")
+CERTIFIED = uuid.UUID("c0c0c0c0-0000-4000-8000-000000000001")
+ORIGIN = settings.WEBAUTHN_ORIGINS[0]
+RP_ID = settings.WEBAUTHN_RP_ID
+FAILED = "Registration failed, incorrect data from security key."
+
+
+@pytest.fixture(autouse=True)
+def metadata(db):
+    entry = {
+        "aaguid": str(CERTIFIED),
+        "metadataStatement": {
+            "description": "Ceremony Key",
+            "protocolFamily": "fido2",
+            "attestationRootCertificates": [ROOT.b64],
+            "attachmentHint": ["external"],
+        },
+        "statusReports": [{"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2024-01-01"}],
+    }
+    load_payload({"no": 1, "entries": [entry]}, source=MetadataSource.BLOB)
+
+
+def post_json(client, url, data=None):
+    return client.post(url, json.dumps(data or {}), content_type="application/json")
+
+
+def challenge_of(response) -> bytes:
+    value = response.json()["publicKey"]["challenge"]
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+def add_key(client, key: SoftKey, *, name="Klíč v šuplíku", tamper=None, origin=ORIGIN):
+    options = post_json(client, "/settings/keys/add/options/")
+    assert options.status_code == 200, options.content
+    credential = key.register(challenge=challenge_of(options), origin=origin, rp_id=RP_ID)
+    if tamper:
+        tamper(credential)
+    return post_json(
+        client,
+        "/settings/keys/add/verify/",
+        {"credential": credential, "name": name, "use_for_public_administration": True},
+    )
+
+
+def test_a_certified_key_is_added_listed_and_available(signed_in, user, deliver):
+    key = SoftKey(CERTIFIED, authority=ROOT)
+
+    response = add_key(signed_in, key)
+
+    assert response.status_code == 200, response.content
+    stored = SecurityKey.objects.get(user=user)
+    assert (stored.name, stored.description, stored.nia_eligible) == (
+        "Klíč v šuplíku",
+        "Ceremony Key",
+        True,
+    )
+    assert stored.attestation_format == "packed" and stored.attestation_certificate_sha256
+    page = signed_in.get("/settings/").content.decode()
+    assert "Klíč v šuplíku" in page and "Ceremony Key" in page and "Available" in page
+    assert AuditEvent.objects.filter(user=user, kind="security_key_added").exists()
+    assert "security key was added" in deliver()[0][-1].subject
+
+
+def test_a_key_without_attestation_is_added_as_unknown_and_not_available(signed_in, user):
+    response = add_key(signed_in, SoftKey(uuid.UUID(int=0), fmt="none"))
+
+    assert response.status_code == 200
+    stored = SecurityKey.objects.get(user=user)
+    assert stored.description == "" and not stored.nia_eligible
+    detail = signed_in.get(f"/settings/keys/{stored.pk}/").content.decode()
+    assert "Unknown" in detail and "Not available" in detail and "no attestation" in detail
+
+
+def _corrupt_attestation(credential):
+    credential["response"]["attestationObject"] = "%%%not-base64%%%"
+
+
+def _truncate_attestation(credential):
+    raw = base64.urlsafe_b64decode(credential["response"]["attestationObject"] + "==")
+    credential["response"]["attestationObject"] = b64url(raw[:40])
+
+
+def _other_challenge(credential):
+    data = json.loads(base64.urlsafe_b64decode(credential["response"]["clientDataJSON"] + "=="))
+    data["challenge"] = b64url(b"x" * 32)
+    credential["response"]["clientDataJSON"] = b64url(json.dumps(data).encode())
+
+
+@pytest.mark.parametrize(
+    "tamper", [_corrupt_attestation, _truncate_attestation, _other_challenge], ids=str
+)
+def test_malformed_registrations_store_nothing_and_say_so(signed_in, user, tamper):
+    response = add_key(signed_in, SoftKey(CERTIFIED, authority=ROOT), tamper=tamper)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == FAILED
+    assert not SecurityKey.objects.filter(user=user).exists()
+
+
+def test_a_registration_from_another_origin_is_refused(signed_in, user):
+    response = add_key(signed_in, SoftKey(CERTIFIED, authority=ROOT), origin="https://evil.example")
+    assert response.status_code == 400
+    assert not SecurityKey.objects.exists()
+
+
+def test_a_registration_cannot_be_replayed(signed_in, user):
+    key = SoftKey(CERTIFIED, authority=ROOT)
+    options = post_json(signed_in, "/settings/keys/add/options/")
+    credential = key.register(challenge=challenge_of(options), origin=ORIGIN, rp_id=RP_ID)
+    body = {"credential": credential, "name": "A"}
+
+    assert post_json(signed_in, "/settings/keys/add/verify/", body).status_code == 200
+    assert post_json(signed_in, "/settings/keys/add/verify/", body).status_code == 400
+    assert SecurityKey.objects.count() == 1
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"credential": 5, "name": "A"}'])
+def test_garbage_bodies_get_a_json_error(signed_in, body):
+    post_json(signed_in, "/settings/keys/add/options/")
+    response = signed_in.post("/settings/keys/add/verify/", body, content_type="application/json")
+    assert response.status_code == 400 and "error" in response.json()
+
+
+def test_a_name_is_required(signed_in):
+    response = add_key(signed_in, SoftKey(CERTIFIED, authority=ROOT), name="  ")
+    assert response.status_code == 400
+    assert "name" in response.json()["error"]
+
+
+# --- signing in -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def with_key(signed_in, user):
+    key = SoftKey(CERTIFIED, authority=ROOT)
+    assert add_key(signed_in, key).status_code == 200
+    key.credential_id = next(iter(key.credentials))
+    signed_in.post("/logout/")
+    return key
+
+
+def password_step(client, user):
+    return client.post("/login/", {"login": user.username, "password": PASSWORD})
+
+
+def key_step(client, key, **kwargs):
+    options = post_json(client, "/login/key/options/")
+    assertion = key.authenticate(
+        key.credential_id, challenge=challenge_of(options), origin=ORIGIN, rp_id=RP_ID, **kwargs
+    )
+    return assertion, post_json(client, "/login/key/verify/", {"credential": assertion})
+
+
+def test_with_a_key_signing_in_needs_password_and_key(client, user, with_key):
+    response = password_step(client, user)
+    assert response["Location"] == "/login/key/"
+    assert client.get("/settings/")["Location"].startswith("/login/"), "not signed in yet"
+
+    _, verified = key_step(client, with_key)
+
+    assert verified.status_code == 200 and verified.json()["redirect"] == "/settings/"
+    assert client.get("/settings/").status_code == 200
+    assert SecurityKey.objects.get().last_used_at is not None
+
+
+def test_the_key_step_without_a_password_is_refused(client, with_key):
+    assert client.get("/login/key/")["Location"] == "/login/"
+    assert post_json(client, "/login/key/options/").status_code == 403
+
+
+def test_a_replayed_assertion_is_refused(client, user, with_key):
+    password_step(client, user)
+    assertion, first = key_step(client, with_key)
+    assert first.status_code == 200
+    client.post("/logout/")
+
+    password_step(client, user)
+    post_json(client, "/login/key/options/")
+    replay = post_json(client, "/login/key/verify/", {"credential": assertion})
+
+    assert replay.status_code == 400
+    assert client.get("/settings/")["Location"].startswith("/login/")
+
+
+def test_another_users_credential_is_refused(client, user, make_user, with_key):
+    petr = make_user("petr", email="petr@example.cz")
+    other = SoftKey(CERTIFIED, authority=ROOT)
+    other.register(challenge=b"c" * 32, origin=ORIGIN, rp_id=RP_ID)
+    SecurityKey.objects.create(
+        user=petr,
+        name="P",
+        credential_id=b64url(b"petr-key"),
+        public_key=b"x",
+        aaguid=CERTIFIED,
+        attestation_format="none",
+        attestation_object=b"",
+        key_type="unknown",
+    )
+    password_step(client, user)
+    options = post_json(client, "/login/key/options/")
+    assertion = other.authenticate(
+        next(iter(other.credentials)), challenge=challenge_of(options), origin=ORIGIN, rp_id=RP_ID
+    )
+    assertion["id"] = assertion["rawId"] = b64url(b"petr-key")
+
+    response = post_json(client, "/login/key/verify/", {"credential": assertion})
+
+    assert response.status_code == 400
+    assert client.get("/settings/")["Location"].startswith("/login/")
+
+
+def test_a_sign_count_going_backwards_blocks_the_key(client, user, with_key):
+    password_step(client, user)
+    key_step(client, with_key, sign_count=10)
+    client.post("/logout/")
+
+    password_step(client, user)
+    _, cloned = key_step(client, with_key, sign_count=5)
+
+    assert cloned.status_code == 400
+    stored = SecurityKey.objects.get()
+    assert stored.possibly_cloned
+    assert AuditEvent.objects.filter(user=user, kind="security_key_rejected").exists()
+
+
+def test_removing_a_key_needs_a_fresh_password(signed_in, user):
+    import time_machine
+    from django.utils import timezone
+
+    add_key(signed_in, SoftKey(CERTIFIED, authority=ROOT))
+    stored = SecurityKey.objects.get()
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=6), tick=False):
+        response = signed_in.post(f"/settings/keys/{stored.pk}/remove/")
+        assert response["Location"] == "/account/reauthenticate/"
+        assert SecurityKey.objects.filter(pk=stored.pk).exists()
+        signed_in.post("/account/reauthenticate/", {"password": PASSWORD})
+        signed_in.post(f"/settings/keys/{stored.pk}/remove/")
+    assert not SecurityKey.objects.filter(pk=stored.pk).exists()
+    assert AuditEvent.objects.filter(user=user, kind="security_key_removed").exists()
+
+
+def test_renaming_and_another_users_key_page(signed_in, user, make_user):
+    add_key(signed_in, SoftKey(CERTIFIED, authority=ROOT))
+    stored = SecurityKey.objects.get()
+    signed_in.post(f"/settings/keys/{stored.pk}/", {"name": "Yubi v práci"})
+    assert SecurityKey.objects.get().name == "Yubi v práci"
+
+    stranger = Client(HTTP_ACCEPT_LANGUAGE="en")
+    make_user("petr", email="petr@example.cz")
+    stranger.post("/login/", {"login": "petr", "password": PASSWORD})
+    assert stranger.get(f"/settings/keys/{stored.pk}/").status_code == 404
+    assert stranger.post(f"/settings/keys/{stored.pk}/remove/").status_code == 404
+
+
+def test_a_challenge_serves_one_ceremony_only(signed_in, user):
+    options = post_json(signed_in, "/settings/keys/add/options/")
+    challenge = challenge_of(options)
+    first, second = SoftKey(CERTIFIED, authority=ROOT), SoftKey(CERTIFIED, authority=ROOT)
+
+    for key, expected in ((first, 200), (second, 400)):
+        credential = key.register(challenge=challenge, origin=ORIGIN, rp_id=RP_ID)
+        response = post_json(
+            signed_in, "/settings/keys/add/verify/", {"credential": credential, "name": "K"}
+        )
+        assert response.status_code == expected
+    assert SecurityKey.objects.filter(user=user).count() == 1

@@ -1,0 +1,157 @@
+"""Security-key pages and the JSON endpoints their script talks to. Thin: parse, call, answer."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import flows as account_flows
+from accounts.reauth import ReauthenticationRequired, raise_if_reauthentication_required
+from accounts.validators import validate_no_control_characters
+
+from . import flows, services
+from .internal.webauthn import CeremonyError
+from .models import SecurityKey
+
+MAX_BODY = 64 * 1024
+
+
+def _json_body(request: HttpRequest) -> dict:
+    if len(request.body) > MAX_BODY:
+        raise ValueError("too large")
+    data = json.loads(request.body or b"{}")
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    return data
+
+
+def _error(message, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": str(message)}, status=status)
+
+
+def _reauthenticate() -> JsonResponse:
+    return JsonResponse(
+        {
+            "error": _("Confirm your password first."),
+            "redirect": reverse("accounts:reauthenticate"),
+        },
+        status=403,
+    )
+
+
+def _clean_name(value) -> str:
+    name = (value or "").strip() if isinstance(value, str) else ""
+    if not name or len(name) > 100:
+        raise ValueError(_("Give the key a name of 1 to 100 characters."))
+    try:
+        validate_no_control_characters(name)
+    except Exception:
+        raise ValueError(_("Remove the control or invisible characters.")) from None
+    return name
+
+
+@never_cache
+@login_required
+def add_key(request: HttpRequest) -> HttpResponse:
+    raise_if_reauthentication_required(request)
+    return render(request, "twofactor/add_key.html")
+
+
+@login_required
+@require_POST
+def add_key_options(request: HttpRequest) -> JsonResponse:
+    try:
+        return JsonResponse({"publicKey": flows.registration_options(request)})
+    except ReauthenticationRequired:
+        return _reauthenticate()
+
+
+@login_required
+@require_POST
+def add_key_verify(request: HttpRequest) -> JsonResponse:
+    try:
+        data = _json_body(request)
+    except ValueError:
+        return _error(flows.BAD_KEY_DATA)
+    try:
+        name = _clean_name(data.get("name"))
+    except ValueError as problem:
+        return _error(problem)
+    try:
+        key = flows.register(
+            request,
+            data.get("credential"),
+            name=name,
+            use_for_public_administration=bool(data.get("use_for_public_administration", True)),
+        )
+    except ReauthenticationRequired:
+        return _reauthenticate()
+    except CeremonyError:
+        return _error(flows.BAD_KEY_DATA)
+    messages.success(request, _("The security key is added."))
+    return JsonResponse({"redirect": reverse("twofactor:key_detail", args=[key.pk])})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    key = get_object_or_404(SecurityKey, pk=pk, user=request.user)
+    error = None
+    if request.method == "POST":
+        try:
+            services.rename_key(key, _clean_name(request.POST.get("name")), request=request)
+        except ValueError as problem:
+            error = str(problem)
+        else:
+            messages.success(request, _("The key is renamed."))
+            return redirect("twofactor:key_detail", pk=key.pk)
+    return render(request, "twofactor/key_detail.html", {"key": key, "error": error})
+
+
+@login_required
+@require_POST
+def remove_key(request: HttpRequest, pk: int) -> HttpResponse:
+    key = get_object_or_404(SecurityKey, pk=pk, user=request.user)
+    raise_if_reauthentication_required(request)
+    services.remove_key(key, request=request)
+    messages.success(request, _("The security key is removed."))
+    return redirect(reverse("accounts:settings") + "#two-factor")
+
+
+# --- the second login step ------------------------------------------------------------------------
+
+
+@never_cache
+def login_key(request: HttpRequest) -> HttpResponse:
+    if flows.pending_login(request) is None:
+        return redirect("accounts:login")
+    return render(request, "twofactor/login_key.html")
+
+
+@require_POST
+def login_key_options(request: HttpRequest) -> JsonResponse:
+    pending = flows.pending_login(request)
+    if pending is None:
+        return _error(_("Sign in with your password first."), status=403)
+    return JsonResponse({"publicKey": flows.authentication_options(request, pending[0])})
+
+
+@require_POST
+def login_key_verify(request: HttpRequest) -> JsonResponse:
+    pending = flows.pending_login(request)
+    if pending is None:
+        return _error(_("Sign in with your password first."), status=403)
+    user, next_url = pending
+    try:
+        flows.authenticate(request, user, _json_body(request).get("credential"))
+    except (ValueError, CeremonyError):
+        return _error(flows.BAD_ASSERTION)
+    account_flows.login(request, user)
+    return JsonResponse({"redirect": next_url or reverse("accounts:settings")})
