@@ -15,3 +15,6 @@ from .settings import *  # noqa: F403
 
 # Tests drive language negotiation themselves; start every request from the default.
 LANGUAGE_COOKIE_NAME = "django_language"
+# The live server answers each request in a new thread; persistent connections would outlive them
+# and keep the test database busy at teardown.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -33,6 +33,7 @@ _MODEL_FIELDS = [
     "protocol_family",
     "description",
     "root_certificates",
+    "root_public_keys",
     "status_reports",
     "certification_level",
     "trusted",
@@ -114,6 +115,10 @@ def load_payload(
                 protocol_family=item.protocol_family,
                 description=item.description[:300],
                 root_certificates=item.root_certificates,
+                # Public-key roots are our development extension: never from real metadata.
+                root_public_keys=item.root_public_keys
+                if source == MetadataSource.DEVELOPMENT
+                else [],
                 status_reports=item.status_reports,
                 certification_level=verdict.certification_level or "",
                 trusted=verdict.trusted,
@@ -161,6 +166,12 @@ def bundled_payload() -> dict:
     return json.loads(text)
 
 
+def development_payload() -> dict:
+    """Test authenticators (Chromium's virtual one) as L1 models: development and tests only."""
+    text = resources.files("twofactor.data").joinpath("development_supplement.json").read_text()
+    return json.loads(text)
+
+
 def lookup(
     *, aaguid: uuid.UUID | None = None, key_identifier: str | None = None
 ) -> AuthenticatorModel | None:
@@ -203,6 +214,7 @@ def known_model(aaguid: uuid.UUID | None, key_identifier: str | None) -> KnownMo
     return KnownModel(
         description=model.description,
         root_certificates=[base64.b64decode(root) for root in model.root_certificates],
+        root_public_keys=[base64.b64decode(key) for key in model.root_public_keys],
         certification_level=model.certification_level or None,
         trusted=model.trusted,
         statuses=list(in_force.statuses),

@@ -34,6 +34,9 @@ class AuthenticatorModel(models.Model):
     protocol_family = models.CharField(_("protocol"), max_length=8)
     description = models.CharField(_("description"), max_length=300)
     root_certificates = models.JSONField(_("attestation root certificates"), default=list)
+    # Development supplement only: roots known by their public key (base64 SubjectPublicKeyInfo),
+    # for test authenticators whose self-signed root is re-issued on every run.
+    root_public_keys = models.JSONField(_("attestation root public keys"), default=list)
     status_reports = models.JSONField(_("status reports"), default=list)
     # Judged from the status reports on the day of the last load or re-evaluation.
     certification_level = models.CharField(

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from fido2.attestation import Attestation, AttestationType, verify_x509_chain
 from fido2.attestation.base import InvalidAttestation
 from fido2.webauthn import AttestationObject
@@ -43,6 +44,7 @@ class KnownModel:
     trusted: bool
     statuses: list[str]
     attachment_hints: list[str]
+    root_public_keys: list[bytes] = field(default_factory=list)  # SPKI DER (development only)
 
 
 @dataclass
@@ -145,26 +147,45 @@ def verify_statement(registration: Registration) -> tuple[AttestationType, list[
     return result.attestation_type, list(result.trust_path)
 
 
-def chain_to_roots(trust_path: list[bytes], roots: list[bytes], at: datetime) -> str | None:
-    """None when the path chains to one of `roots` and every certificate is valid at `at`;
-    otherwise why not."""
-    if not roots:
+def _spki(der: bytes) -> bytes:
+    return (
+        x509.load_der_x509_certificate(der)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+def _chains(chain: list[bytes]) -> bool:
+    try:
+        verify_x509_chain(chain)
+    except (InvalidAttestation, ValueError):
+        return False
+    return True
+
+
+def chain_to_roots(
+    trust_path: list[bytes], roots: list[bytes], at: datetime, pinned_keys: list[bytes] = ()
+) -> str | None:
+    """None when the path chains to one of `roots` (or ends in a self-signed certificate of one
+    of the `pinned_keys`) and every certificate is valid at `at`; otherwise why not."""
+    if not roots and not pinned_keys:
         return "the metadata lists no attestation root for this model"
-    signed_by_a_root = False
+    chain = None
     for root in roots:
-        chain = trust_path if trust_path[-1] == root else [*trust_path, root]
-        try:
-            verify_x509_chain(chain)
-        except (InvalidAttestation, ValueError):
-            continue
-        signed_by_a_root = True
-        for der in chain:
-            certificate = x509.load_der_x509_certificate(der)
-            if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
-                return f"certificate {certificate.subject.rfc4514_string()} is not valid now"
-        return None
-    if not signed_by_a_root:
+        candidate = trust_path if trust_path[-1] == root else [*trust_path, root]
+        if _chains(candidate):
+            chain = candidate
+            break
+    if chain is None and _spki(trust_path[-1]) in pinned_keys:
+        last = trust_path[-1]
+        if _chains(trust_path) and _chains([last, last]):  # self-signed by the pinned key
+            chain = trust_path
+    if chain is None:
         return "the attestation certificate does not chain to this model's metadata roots"
+    for der in chain:
+        certificate = x509.load_der_x509_certificate(der)
+        if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
+            return f"certificate {certificate.subject.rfc4514_string()} is not valid now"
     return None
 
 
@@ -216,7 +237,9 @@ def judge(
     elif model is None:
         trust_reason = "unknown model: not in the FIDO metadata"
     else:
-        trust_reason = chain_to_roots(trust_path, model.root_certificates, at) or ""
+        trust_reason = (
+            chain_to_roots(trust_path, model.root_certificates, at, model.root_public_keys) or ""
+        )
     attestation_trusted = trust_reason == ""
     if attestation_trusted:
         trust_reason = "the attestation chains to the model's root in the FIDO metadata"

