@@ -28,12 +28,12 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.contrib.auth.hashers import check_password  # noqa: E402
-from django.core.cache import cache  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
+from django.conf import settings
+from django.contrib.auth.hashers import check_password
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import setup_test_environment
 
 PASSWORD = "bench-heslo-kun-2026"
 KEYCLOAK_LOGINS_PER_SECOND_PER_VCPU = 15

@@ -16,7 +16,7 @@ from accounts.models import LOCKED_FIELDS, AuditEvent, Profile, User
 from accounts.services.profile import update_profile
 from accounts.services.security import password_was_set
 from mojeid.models import OutboxMessage
-from twofactor.models import AuthenticatorModel, MetadataLoad
+from twofactor.models import AuthenticatorModel, MetadataLoad, SecurityKey
 
 admin.site.site_header = _("MojeID helpdesk")
 admin.site.site_title = _("MojeID helpdesk")
@@ -182,3 +182,22 @@ class AuthenticatorModelAdmin(ReadOnlyAdmin):
 @admin.register(MetadataLoad)
 class MetadataLoadAdmin(ReadOnlyAdmin):
     list_display = ["source", "number", "next_update", "entries", "loaded_at"]
+
+
+@admin.register(SecurityKey)
+class SecurityKeyAdmin(ReadOnlyAdmin):
+    """Users' keys and what their attestation proved; changes are the user's own business."""
+
+    list_display = [
+        "user",
+        "name",
+        "description",
+        "certification_level",
+        "nia_eligible",
+        "possibly_cloned",
+        "last_used_at",
+    ]
+    list_filter = ["nia_eligible", "possibly_cloned", "key_type", "attestation_format"]
+    search_fields = ["user__username", "name", "description", "aaguid"]
+    list_select_related = ["user"]
+    exclude = ["public_key", "attestation_object"]

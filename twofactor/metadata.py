@@ -176,16 +176,19 @@ def lookup(
     *, aaguid: uuid.UUID | None = None, key_identifier: str | None = None
 ) -> AuthenticatorModel | None:
     """The model of an authenticator: by AAGUID (FIDO2), else by attestation key id (U2F)."""
+    # Both columns are unique: get() needs no ordering (first() would sort by description).
     if aaguid is not None and aaguid.int != 0:
-        model = AuthenticatorModel.objects.filter(aaguid=aaguid).first()
-        if model is not None:
-            return model
+        try:
+            return AuthenticatorModel.objects.get(aaguid=aaguid)
+        except AuthenticatorModel.DoesNotExist:
+            pass
     if key_identifier:
-        kid = AttestationKeyIdentifier.objects.select_related("model").filter(
-            key_identifier=key_identifier.lower()
-        )
-        found = kid.first()
-        return found.model if found else None
+        try:
+            return AuthenticatorModel.objects.get(
+                key_identifiers__key_identifier=key_identifier.lower()
+            )
+        except AuthenticatorModel.DoesNotExist:
+            pass
     return None
 
 

