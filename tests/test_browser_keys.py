@@ -11,6 +11,7 @@ import shutil
 from io import StringIO
 
 import pytest
+from django.db import connections
 
 from conftest import PASSWORD
 
@@ -67,6 +68,15 @@ def browser_page(live_server, settings):
 
 
 def test_a_key_is_registered_listed_as_certified_and_used_to_sign_in(browser_page, make_user):
+    try:
+        _register_and_sign_in(browser_page, make_user)
+    finally:
+        # Playwright's sync API runs the test on a greenlet, where Django keeps a database
+        # connection of its own; close it here, or it keeps the test database busy at teardown.
+        connections.close_all()
+
+
+def _register_and_sign_in(browser_page, make_user):
     from django.core.management import call_command
 
     call_command("load_fido_metadata", "--development", stdout=StringIO())
