@@ -63,18 +63,18 @@ def main() -> None:
             AuthenticatorModel.objects.exclude(aaguid=None).values_list("aaguid", flat=True)
         )
         kids = list(AttestationKeyIdentifier.objects.values_list("key_identifier", flat=True))
-        lookups = []
-        for _ in range(args.rounds):
-            target = random.choice(aaguids)
-            begin = time.perf_counter()
-            assert lookup(aaguid=target) is not None
-            lookups.append(time.perf_counter() - begin)
-        u2f_lookups = []
-        for _ in range(args.rounds):
-            target = random.choice(kids)
-            begin = time.perf_counter()
-            assert lookup(key_identifier=target) is not None
-            u2f_lookups.append(time.perf_counter() - begin)
+
+        def timed_lookups(**choices) -> list[float]:
+            (argument, values), samples = next(iter(choices.items())), []
+            for _ in range(args.rounds):
+                target = random.choice(values)
+                begin = time.perf_counter()
+                assert lookup(**{argument: target}) is not None
+                samples.append(time.perf_counter() - begin)
+            return samples
+
+        lookups = timed_lookups(aaguid=aaguids)
+        u2f_lookups = timed_lookups(key_identifier=kids)
 
         # A certified model of our own software key, loaded beside the real metadata.
         authority = CertificateAuthority("Bench Root")

@@ -9,7 +9,8 @@ from . import flows
 
 class TwoFactorAccountAdapter(AccountAdapter):
     def second_step_url(self, request, user, next_url: str) -> str | None:
-        if not user.security_keys.filter(possibly_cloned=False).exists():
+        # Any key counts, a blocked one too: a cloned key must not turn into password-only login.
+        if not user.security_keys.exists():
             return None
         flows.park_login(request, user, next_url)
         return reverse("twofactor:login_key")

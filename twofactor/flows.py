@@ -24,6 +24,9 @@ PENDING_LOGIN = "mojeid_pending_login"
 REGISTER, AUTHENTICATE = "register", "authenticate"
 BAD_KEY_DATA = _("Registration failed, incorrect data from security key.")
 BAD_ASSERTION = _("The security key could not be verified. Try again.")
+ALL_KEYS_BLOCKED = _(
+    "Every security key of this account is blocked. Contact MojeID support to set a new one."
+)
 
 
 def _remember_challenge(request: HttpRequest, ceremony: str, user: User, challenge: bytes) -> None:
@@ -99,8 +102,14 @@ def pending_login(request: HttpRequest) -> tuple[User, str] | None:
     return (user, pending["next"]) if user else None
 
 
+def usable_keys(user: User):
+    return user.security_keys.filter(possibly_cloned=False)
+
+
 def authentication_options(request: HttpRequest, user: User) -> dict:
-    keys = user.security_keys.filter(possibly_cloned=False)
+    keys = usable_keys(user)
+    if not keys.exists():
+        raise CeremonyError("every key of this account is blocked")
     options, challenge = webauthn.authentication_options(
         services.relying_party(), list(keys.values_list("credential_id", flat=True))
     )
@@ -114,7 +123,7 @@ def authenticate(request: HttpRequest, user: User, credential: dict) -> Security
     credential_id = (
         credential.get("rawId") or credential.get("id") if isinstance(credential, dict) else None
     )
-    key = user.security_keys.filter(credential_id=credential_id, possibly_cloned=False).first()
+    key = usable_keys(user).filter(credential_id=credential_id).first()
     if key is None:
         raise CeremonyError("not a key of this account")
     verified = webauthn.verify_authentication(

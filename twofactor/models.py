@@ -111,6 +111,8 @@ class SecurityKey(models.Model):
     aaguid = models.UUIDField("AAGUID")
     attestation_format = models.CharField(_("attestation format"), max_length=32)
     attestation_object = models.BinaryField()
+    # With the attestation object, enough to judge the key again when the metadata changes.
+    client_data_json = models.BinaryField(default=b"")
     attestation_certificate_sha256 = models.CharField(max_length=64, blank=True)
     use_for_public_administration = models.BooleanField(
         _("use to access public administration services"), default=True

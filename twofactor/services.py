@@ -10,13 +10,14 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from fido2.webauthn import AttestationObject
 
 from accounts.audit import record
 from accounts.models import AuditEvent, User
 from mojeid.messaging import queue_email
 
 from .internal import webauthn
-from .internal.attestation import judge, parse_registration
+from .internal.attestation import Registration, judge, parse_registration
 from .metadata import known_model
 from .models import SecurityKey
 
@@ -34,9 +35,15 @@ def user_handle(user: User) -> bytes:
     return hashlib.sha256(f"{settings.SECRET_KEY}:user-handle:{user.pk}".encode()).digest()
 
 
-def apply_verdict(key: SecurityKey, registration_json: dict) -> None:
-    """Judge the key's attestation against the metadata as it is now, and keep the verdict."""
-    verdict = judge(parse_registration(registration_json), known_model, timezone.now())
+def apply_verdict(key: SecurityKey) -> None:
+    """Judge the key's stored attestation against the metadata as it is now; keep the verdict."""
+    registration = Registration(
+        credential_id=webauthn.decode(key.credential_id),
+        client_data_json=bytes(key.client_data_json),
+        attestation_object=AttestationObject(bytes(key.attestation_object)),
+        transports=list(key.transports),
+    )
+    verdict = judge(registration, known_model, timezone.now())
     key.description = verdict.description or ""
     key.key_type = verdict.key_type
     key.certification_level = verdict.certification_level or ""
@@ -55,26 +62,25 @@ def add_key(
     request: HttpRequest | None = None,
 ) -> SecurityKey:
     """Store a key whose registration ceremony verified."""
-    trust_path = []
-    statement = parse_registration(registration_json).attestation_object.att_stmt
-    if statement.get("x5c"):
-        trust_path = statement["x5c"]
+    registration = parse_registration(registration_json)
+    trust_path = registration.attestation_object.att_stmt.get("x5c") or []
     key = SecurityKey(
         user=user,
         name=name,
         credential_id=webauthn.encode(verified.credential_id),
         public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
-        transports=registration_json.get("response", {}).get("transports") or [],
+        transports=registration.transports,
         aaguid=verified.aaguid,
         attestation_format=str(getattr(verified.fmt, "value", verified.fmt)),
         attestation_object=verified.attestation_object,
+        client_data_json=registration.client_data_json,
         attestation_certificate_sha256=hashlib.sha256(trust_path[0]).hexdigest()
         if trust_path
         else "",
         use_for_public_administration=use_for_public_administration,
     )
-    apply_verdict(key, registration_json)
+    apply_verdict(key)
     with transaction.atomic():
         key.save()
         record(

@@ -4,6 +4,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -51,7 +52,7 @@ def _clean_name(value) -> str:
         raise ValueError(_("Give the key a name of 1 to 100 characters."))
     try:
         validate_no_control_characters(name)
-    except Exception:
+    except ValidationError:
         raise ValueError(_("Remove the control or invisible characters.")) from None
     return name
 
@@ -130,9 +131,13 @@ def remove_key(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 def login_key(request: HttpRequest) -> HttpResponse:
-    if flows.pending_login(request) is None:
+    pending = flows.pending_login(request)
+    if pending is None:
         return redirect("accounts:login")
-    return render(request, "twofactor/login_key.html")
+    blocked = not flows.usable_keys(pending[0]).exists()
+    return render(
+        request, "twofactor/login_key.html", {"blocked": flows.ALL_KEYS_BLOCKED if blocked else ""}
+    )
 
 
 @require_POST
@@ -140,7 +145,10 @@ def login_key_options(request: HttpRequest) -> JsonResponse:
     pending = flows.pending_login(request)
     if pending is None:
         return _error(_("Sign in with your password first."), status=403)
-    return JsonResponse({"publicKey": flows.authentication_options(request, pending[0])})
+    try:
+        return JsonResponse({"publicKey": flows.authentication_options(request, pending[0])})
+    except CeremonyError:
+        return _error(flows.ALL_KEYS_BLOCKED, status=403)
 
 
 @require_POST

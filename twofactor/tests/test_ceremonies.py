@@ -283,3 +283,41 @@ def test_a_challenge_serves_one_ceremony_only(signed_in, user):
         )
         assert response.status_code == expected
     assert SecurityKey.objects.filter(user=user).count() == 1
+
+
+def test_a_blocked_key_does_not_turn_into_a_password_only_login(client, user, with_key):
+    SecurityKey.objects.update(possibly_cloned=True)
+
+    response = password_step(client, user)
+
+    assert response["Location"] == "/login/key/"
+    page = client.get("/login/key/").content.decode()
+    assert "Every security key of this account is blocked" in page
+    assert post_json(client, "/login/key/options/").status_code == 403
+    assert client.get("/settings/")["Location"].startswith("/login/"), "must not be signed in"
+
+
+def test_a_stored_key_is_judged_again_when_its_model_is_revoked(signed_in, user):
+    from twofactor.services import apply_verdict
+
+    add_key(signed_in, SoftKey(CERTIFIED, authority=ROOT))
+    key = SecurityKey.objects.get(user=user)
+    assert key.nia_eligible
+    revoked = {
+        "aaguid": str(CERTIFIED),
+        "metadataStatement": {
+            "description": "Ceremony Key",
+            "protocolFamily": "fido2",
+            "attestationRootCertificates": [ROOT.b64],
+        },
+        "statusReports": [
+            {"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2024-01-01"},
+            {"status": "REVOKED", "effectiveDate": "2025-01-01"},
+        ],
+    }
+    load_payload({"no": 2, "entries": [revoked]}, source=MetadataSource.BLOB)
+
+    apply_verdict(key)  # from what is stored: no browser, no registration JSON
+
+    assert key.attestation_trusted and not key.nia_eligible
+    assert any("revoked" in reason for reason in key.verdict["reasons"])

@@ -2,6 +2,7 @@
 
 import json
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: str, **options):
         try:
-            text = sys.stdin.read() if file == "-" else open(file, encoding="utf-8").read()  # noqa: SIM115
+            text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as problem:
             raise CommandError(f"{file}: cannot be read: {problem}", returncode=2) from None
         try:
