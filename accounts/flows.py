@@ -5,9 +5,10 @@ against a rate limit, then calls the domain service, which audits and notifies.
 """
 
 from django.contrib import auth
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 
 from . import ratelimit
+from .adapter import get_adapter
 from .audit import record
 from .backends import UsernameOrEmailBackend
 from .models import AuditEvent, User
@@ -30,10 +31,14 @@ def logout(request: HttpRequest) -> None:
     auth.logout(request)  # audited by accounts.signals, like the admin's logout
 
 
-def reauthenticate(request: HttpRequest, password: str) -> bool:
-    """Prove the password again; throttled like a login. True opens the sudo window."""
+def reauthenticate(request: HttpRequest, password: str, posted: QueryDict) -> bool:
+    """Prove the password again, and the second factor if the user has one.
+
+    The password is throttled like a login. True opens the sudo window.
+    """
+    second_factor_ok = get_adapter().verify_reauthentication(request, request.user, posted)
     user = auth.authenticate(request, username=request.user.get_username(), password=password)
-    if user is None or user.pk != request.user.pk:
+    if user is None or user.pk != request.user.pk or not second_factor_ok:
         return False
     mark_authenticated(request, new_session=False)
     record(AuditEvent.Kind.REAUTHENTICATED, user=user, request=request)

@@ -140,13 +140,21 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def reauthenticate(request: HttpRequest) -> HttpResponse:
     form = ReauthenticationForm(request.POST or None)
+    second_factor = get_adapter().reauthentication_template(request, request.user)
     if request.method == "POST" and form.is_valid():
-        if flows.reauthenticate(request, form.cleaned_data["password"]):
+        if flows.reauthenticate(request, form.cleaned_data["password"], request.POST):
             return resume_pending_action(request)
         form.add_error(
-            "password", _("Wrong password, or too many attempts. Try again in a moment.")
+            "password",
+            _("Wrong password or security key, or too many attempts. Try again in a moment.")
+            if second_factor
+            else _("Wrong password, or too many attempts. Try again in a moment."),
         )
-    return render(request, "accounts/reauthenticate.html", {"form": form})
+    return render(
+        request,
+        "accounts/reauthenticate.html",
+        {"form": form, "second_factor_template": second_factor},
+    )
 
 
 @never_cache

@@ -18,8 +18,9 @@ app.autodiscover_tasks()
 def _prepare(sender: Celery, **kwargs) -> None:
     from django.conf import settings
 
-    # The file-system broker needs its folder before the first message is published.
-    for folder in {sender.conf.broker_transport_options.get("data_folder_in")} - {None}:
+    # The file-system broker needs its folders before the first message is published.
+    options = sender.conf.broker_transport_options
+    for folder in {options.get("data_folder_in"), options.get("control_folder")} - {None}:
         Path(folder).mkdir(parents=True, exist_ok=True)
     sender.add_periodic_task(
         settings.OUTBOX_DRAIN_INTERVAL_SECONDS,

@@ -1,4 +1,4 @@
-"""A real browser adds a security key and signs in with it.
+"""A real browser adds a security key, signs in with it, and removes it after re-authenticating.
 
 Debian's Chromium, driven by Playwright (the system browser; nothing is downloaded), with a CDP
 virtual authenticator that answers navigator.credentials like a USB key with direct attestation.
@@ -67,7 +67,9 @@ def browser_page(live_server, settings):
         browser.close()
 
 
-def test_a_key_is_registered_listed_as_certified_and_used_to_sign_in(browser_page, make_user):
+def test_a_key_is_registered_used_to_sign_in_and_removed_after_reauthentication(
+    browser_page, make_user
+):
     try:
         _register_and_sign_in(browser_page, make_user)
     finally:
@@ -116,3 +118,21 @@ def _register_and_sign_in(browser_page, make_user):
     page.click("#webauthn-login button[type=submit]")
     page.wait_for_url(f"{origin}/settings/")
     assert "Jana Nováková" in page.text_content("header")
+
+    # Six minutes later the sudo window is closed: removing the key needs the password and the key.
+    import time_machine
+    from django.utils import timezone
+
+    from twofactor.models import SecurityKey
+
+    key = SecurityKey.objects.get()
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=6)):
+        page.goto(f"{origin}/settings/keys/{key.pk}/")
+        page.click("form.remove button")
+        page.wait_for_url(f"{origin}/account/reauthenticate/")
+        assert "confirm with your security key" in page.text_content("main")
+        page.fill("#id_password", PASSWORD)
+        page.click("main button.button")
+        page.wait_for_url(f"{origin}/settings/#two-factor")
+        assert "The security key is removed." in page.text_content("main")
+    assert not SecurityKey.objects.exists()

@@ -4,6 +4,7 @@ A challenge is bound to the ceremony and the user, expires, and is taken out of 
 the answer is verified, so it can never be used twice.
 """
 
+import json
 import time
 
 from django.conf import settings
@@ -20,8 +21,9 @@ from .internal.webauthn import CeremonyError
 from .models import SecurityKey
 
 CHALLENGE = "mojeid_webauthn_{}"
+MAX_CREDENTIAL_JSON = 64 * 1024
 PENDING_LOGIN = "mojeid_pending_login"
-REGISTER, AUTHENTICATE = "register", "authenticate"
+REGISTER, AUTHENTICATE, REAUTHENTICATE = "register", "authenticate", "reauthenticate"
 BAD_KEY_DATA = _("Registration failed, incorrect data from security key.")
 BAD_ASSERTION = _("The security key could not be verified. Try again.")
 ALL_KEYS_BLOCKED = _(
@@ -106,20 +108,25 @@ def usable_keys(user: User):
     return user.security_keys.filter(possibly_cloned=False)
 
 
-def authentication_options(request: HttpRequest, user: User) -> dict:
+def authentication_options(
+    request: HttpRequest, user: User, *, ceremony: str = AUTHENTICATE
+) -> dict:
+    """Options for an assertion by one of `user`'s usable keys, at sign-in or re-authentication."""
     keys = usable_keys(user)
     if not keys.exists():
         raise CeremonyError("every key of this account is blocked")
     options, challenge = webauthn.authentication_options(
         services.relying_party(), list(keys.values_list("credential_id", flat=True))
     )
-    _remember_challenge(request, AUTHENTICATE, user, challenge)
+    _remember_challenge(request, ceremony, user, challenge)
     return options
 
 
-def authenticate(request: HttpRequest, user: User, credential: dict) -> SecurityKey:
+def authenticate(
+    request: HttpRequest, user: User, credential: dict, *, ceremony: str = AUTHENTICATE
+) -> SecurityKey:
     """Verify a key's assertion for `user`; CeremonyError if anything is off."""
-    challenge = _take_challenge(request, AUTHENTICATE, user)
+    challenge = _take_challenge(request, ceremony, user)
     credential_id = (
         credential.get("rawId") or credential.get("id") if isinstance(credential, dict) else None
     )
@@ -131,5 +138,27 @@ def authenticate(request: HttpRequest, user: User, credential: dict) -> Security
     )
     if not services.record_use(key, verified.new_sign_count, request=request):
         raise CeremonyError("sign count went backwards: the key may be cloned")
-    request.session.pop(PENDING_LOGIN, None)
+    if ceremony == AUTHENTICATE:
+        request.session.pop(PENDING_LOGIN, None)
     return key
+
+
+# --- re-authentication ----------------------------------------------------------------------------
+
+
+def verify_reauthentication(request: HttpRequest, user: User, posted_credential: str) -> bool:
+    """The key half of re-authentication; always spends the pending challenge."""
+    try:
+        if len(posted_credential or "") > MAX_CREDENTIAL_JSON:
+            raise ValueError("too large")
+        credential = json.loads(posted_credential or "null")
+    except ValueError:
+        credential = None
+    try:
+        if not isinstance(credential, dict):
+            request.session.pop(CHALLENGE.format(REAUTHENTICATE), None)
+            return False
+        authenticate(request, user, credential, ceremony=REAUTHENTICATE)
+    except CeremonyError:
+        return False
+    return True

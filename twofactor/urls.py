@@ -10,6 +10,11 @@ urlpatterns = [
     path("settings/keys/add/verify/", views.add_key_verify, name="add_key_verify"),
     path("settings/keys/<int:pk>/", views.key_detail, name="key_detail"),
     path("settings/keys/<int:pk>/remove/", views.remove_key, name="remove_key"),
+    path(
+        "account/reauthenticate/key/options/",
+        views.reauth_key_options,
+        name="reauth_key_options",
+    ),
     path("login/key/", views.login_key, name="login_key"),
     path("login/key/options/", views.login_key_options, name="login_key_options"),
     path("login/key/verify/", views.login_key_verify, name="login_key_verify"),

@@ -20,7 +20,7 @@ from . import flows, services
 from .internal.webauthn import CeremonyError
 from .models import SecurityKey
 
-MAX_BODY = 64 * 1024
+MAX_BODY = flows.MAX_CREDENTIAL_JSON
 
 
 def _json_body(request: HttpRequest) -> dict:
@@ -124,6 +124,17 @@ def remove_key(request: HttpRequest, pk: int) -> HttpResponse:
     services.remove_key(key, request=request)
     messages.success(request, _("The security key is removed."))
     return redirect(reverse("accounts:settings") + "#two-factor")
+
+
+@login_required
+@require_POST
+def reauth_key_options(request: HttpRequest) -> JsonResponse:
+    """The challenge for the key half of re-authentication (the form posts the answer)."""
+    try:
+        options = flows.authentication_options(request, request.user, ceremony=flows.REAUTHENTICATE)
+    except CeremonyError:
+        return _error(flows.ALL_KEYS_BLOCKED, status=403)
+    return JsonResponse({"publicKey": options})
 
 
 # --- the second login step ------------------------------------------------------------------------

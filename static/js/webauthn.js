@@ -1,5 +1,7 @@
-// Security-key ceremonies with the browser's own JSON helpers. The page carries the URLs and the
-// translated messages in data attributes; the server decides everything.
+// Security-key ceremonies with the browser's own JSON helpers. Each ceremony lives in an element
+// that carries the URLs and the translated messages in data attributes; the server decides
+// everything. Three ceremonies: adding a key, the second login step, and re-authentication, where
+// the key's answer rides along with the password in the ordinary form post.
 (function () {
   "use strict";
 
@@ -7,17 +9,17 @@
     return form.querySelector("input[name=csrfmiddlewaretoken]").value;
   }
 
-  function show(form, text) {
-    var box = form.querySelector("[role=alert]");
-    box.textContent = text;
-    box.hidden = false;
+  function show(box, text) {
+    var alert = box.querySelector("[role=alert]");
+    alert.textContent = text;
+    alert.hidden = false;
   }
 
-  async function post(form, url, body) {
+  async function post(box, url, body) {
     var response = await fetch(url, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(form) },
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(box.closest("form") || box) },
       body: JSON.stringify(body || {}),
     });
     var data = {};
@@ -27,7 +29,7 @@
       return null;
     }
     if (!response.ok) {
-      throw new Error(data.error || form.dataset.msgFailed);
+      throw new Error(data.error || box.dataset.msgFailed);
     }
     return data;
   }
@@ -38,42 +40,49 @@
       typeof PublicKeyCredential.parseRequestOptionsFromJSON === "function";
   }
 
-  async function ceremony(form, register) {
-    if (!supported()) { show(form, form.dataset.msgUnsupported); return; }
+  // mode: "register" | "login" | "reauth"
+  async function ceremony(box, mode) {
+    if (!supported()) { show(box, box.dataset.msgUnsupported); return; }
+    var form = box.closest("form") || box;
     var button = form.querySelector("button[type=submit]");
     button.disabled = true;
     try {
-      var options = await post(form, form.dataset.optionsUrl);
+      var options = await post(box, box.dataset.optionsUrl);
       if (!options) return;
       var credential;
       try {
-        credential = register
+        credential = mode === "register"
           ? await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey) })
           : await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options.publicKey) });
       } catch (e) {
-        show(form, form.dataset.msgCancelled);
+        show(box, box.dataset.msgCancelled);
+        return;
+      }
+      if (mode === "reauth") {
+        box.querySelector("[name=credential]").value = JSON.stringify(credential.toJSON());
+        form.submit();  // does not fire "submit" again
         return;
       }
       var body = { credential: credential.toJSON() };
-      if (register) {
+      if (mode === "register") {
         body.name = form.querySelector("[name=name]").value;
         body.use_for_public_administration = form.querySelector("[name=use_for_public_administration]").checked;
       }
-      await post(form, form.dataset.verifyUrl, body);
+      await post(box, box.dataset.verifyUrl, body);
     } catch (e) {
-      show(form, e.message || form.dataset.msgFailed);
+      show(box, e.message || box.dataset.msgFailed);
     } finally {
       button.disabled = false;
     }
   }
 
-  [["webauthn-register", true], ["webauthn-login", false]].forEach(function (pair) {
-    var form = document.getElementById(pair[0]);
-    if (form) {
-      form.addEventListener("submit", function (event) {
-        event.preventDefault();
-        ceremony(form, pair[1]);
-      });
-    }
+  [["webauthn-register", "register"], ["webauthn-login", "login"], ["webauthn-reauth", "reauth"]].forEach(function (pair) {
+    var box = document.getElementById(pair[0]);
+    if (!box) return;
+    var form = box.closest("form") || box;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      ceremony(box, pair[1]);
+    });
   });
 })();

@@ -242,20 +242,129 @@ def test_a_sign_count_going_backwards_blocks_the_key(client, user, with_key):
     assert AuditEvent.objects.filter(user=user, kind="security_key_rejected").exists()
 
 
-def test_removing_a_key_needs_a_fresh_password(signed_in, user):
+def reauthenticate(client, key, *, password=PASSWORD, **kwargs):
+    """Post the re-authentication form with the password and `key`'s answer to a fresh challenge."""
+    options = post_json(client, "/account/reauthenticate/key/options/")
+    assert options.status_code == 200, options.content
+    assertion = key.authenticate(
+        key.credential_id, challenge=challenge_of(options), origin=ORIGIN, rp_id=RP_ID, **kwargs
+    )
+    response = client.post(
+        "/account/reauthenticate/", {"password": password, "credential": json.dumps(assertion)}
+    )
+    return assertion, response
+
+
+@pytest.fixture
+def later():
+    """Six minutes on: the re-authentication window of the sign-in has closed."""
     import time_machine
     from django.utils import timezone
 
-    add_key(signed_in, SoftKey(CERTIFIED, authority=ROOT))
-    stored = SecurityKey.objects.get()
     with time_machine.travel(timezone.now() + timezone.timedelta(minutes=6), tick=False):
-        response = signed_in.post(f"/settings/keys/{stored.pk}/remove/")
-        assert response["Location"] == "/account/reauthenticate/"
-        assert SecurityKey.objects.filter(pk=stored.pk).exists()
-        signed_in.post("/account/reauthenticate/", {"password": PASSWORD})
-        signed_in.post(f"/settings/keys/{stored.pk}/remove/")
+        yield
+
+
+@pytest.fixture
+def key_user(client, user, with_key):
+    """`client` signed in with password and key; returns the key."""
+    password_step(client, user)
+    assert key_step(client, with_key)[1].status_code == 200
+    return with_key
+
+
+def opens_sudo_window(client) -> bool:
+    return client.get("/settings/password/").status_code == 200
+
+
+def test_removing_a_key_needs_a_fresh_password_and_the_key(client, user, key_user, later):
+    stored = SecurityKey.objects.get()
+
+    response = client.post(f"/settings/keys/{stored.pk}/remove/")
+    assert response["Location"] == "/account/reauthenticate/"
+    page = client.get("/account/reauthenticate/").content.decode()
+    assert "confirm with your security key" in page
+    assert SecurityKey.objects.filter(pk=stored.pk).exists()
+
+    _, confirmed = reauthenticate(client, key_user)
+    assert confirmed.status_code == 302
+    client.post(f"/settings/keys/{stored.pk}/remove/")
+
     assert not SecurityKey.objects.filter(pk=stored.pk).exists()
     assert AuditEvent.objects.filter(user=user, kind="security_key_removed").exists()
+
+
+def test_with_a_key_the_password_alone_does_not_reauthenticate(client, key_user, later):
+    response = client.post("/account/reauthenticate/", {"password": PASSWORD})
+
+    assert response.status_code == 200
+    assert "Wrong password or security key" in response.content.decode()
+    assert not opens_sudo_window(client)
+
+
+def test_the_key_alone_does_not_reauthenticate(client, key_user, later):
+    _, response = reauthenticate(client, key_user, password="not-the-password")
+
+    assert response.status_code == 200
+    assert "Wrong password or security key" in response.content.decode()
+    assert not opens_sudo_window(client)
+
+
+def test_password_and_key_reauthenticate_and_the_answer_is_spent(client, user, key_user, later):
+    assertion, response = reauthenticate(client, key_user)
+    assert response.status_code == 302 and opens_sudo_window(client)
+    assert AuditEvent.objects.filter(user=user, kind="reauthenticated").exists()
+
+    post_json(client, "/account/reauthenticate/key/options/")  # a new challenge
+    replay = client.post(
+        "/account/reauthenticate/", {"password": PASSWORD, "credential": json.dumps(assertion)}
+    )
+    assert "Wrong password or security key" in replay.content.decode()
+
+
+def test_an_answer_to_another_challenge_is_refused(client, key_user, later):
+    assert post_json(client, "/account/reauthenticate/key/options/").status_code == 200
+    assertion = key_user.authenticate(
+        key_user.credential_id, challenge=b"another-ceremony-challenge", origin=ORIGIN, rp_id=RP_ID
+    )
+    response = client.post(
+        "/account/reauthenticate/", {"password": PASSWORD, "credential": json.dumps(assertion)}
+    )
+    assert "Wrong password or security key" in response.content.decode()
+    assert not opens_sudo_window(client)
+
+
+@pytest.mark.parametrize("credential", ["", "{not json", "[1, 2]", '{"id": "x"}', "x" * 70000])
+def test_garbage_in_the_reauthentication_form_is_a_form_error(client, key_user, later, credential):
+    post_json(client, "/account/reauthenticate/key/options/")
+
+    response = client.post(
+        "/account/reauthenticate/", {"password": PASSWORD, "credential": credential}
+    )
+
+    assert response.status_code == 200
+    assert "Wrong password or security key" in response.content.decode()
+
+
+def test_without_a_key_reauthentication_stays_password_only(signed_in, later):
+    page = signed_in.get("/account/reauthenticate/").content.decode()
+    assert "security key" not in page
+
+    signed_in.post("/account/reauthenticate/", {"password": PASSWORD})
+
+    assert opens_sudo_window(signed_in)
+
+
+def test_a_blocked_key_blocks_reauthentication_too(client, key_user, later):
+    SecurityKey.objects.update(possibly_cloned=True)
+
+    options = post_json(client, "/account/reauthenticate/key/options/")
+    response = client.post("/account/reauthenticate/", {"password": PASSWORD})
+
+    assert "Wrong password or security key" in response.content.decode()
+    assert options.status_code == 403
+    assert "Every security key of this account is blocked" in options.json()["error"]
+    assert not opens_sudo_window(client)
 
 
 def test_renaming_and_another_users_key_page(signed_in, user, make_user):
