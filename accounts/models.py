@@ -312,6 +312,10 @@ class AuditEvent(models.Model):
             "security_key_rejected",
             _("Security key rejected (possibly cloned)"),
         )
+        SECURITY_KEY_DOWNGRADED = (
+            "security_key_downgraded",
+            _("Security key no longer available for public administration"),
+        )
         PROFILE_UPDATED = "profile_updated", _("Profile updated")
         PROFILE_LOCKED = "profile_locked", _("Profile locked")
         PROFILE_UNLOCKED = "profile_unlocked", _("Profile unlocked")

@@ -4,19 +4,36 @@ Changes go through the account services, so they are audited like the user's own
 through `update_profile` (which also enforces the profile lock), passwords through
 `change_password` (which e-mails the user). Contacts are read-only here: a new e-mail or phone must
 be proved with a code by the user.
+
+The security keys' changelist links to the attestation inspector: support pastes or uploads a
+registration response (from a user's browser or a debugging tool) and sees what it proves, without
+storing anything.
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import display_for_value
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import LOCKED_FIELDS, AuditEvent, Profile, User
 from accounts.services.profile import update_profile
 from accounts.services.security import password_was_set
 from mojeid.models import OutboxMessage
-from twofactor.models import AuthenticatorModel, MetadataLoad, SecurityKey
+from twofactor.inspector import InspectionError, inspect, report, report_json
+from twofactor.internal.attestation import Verdict
+from twofactor.models import (
+    AuthenticatorModel,
+    CertificationLevel,
+    KeyType,
+    MetadataLoad,
+    SecurityKey,
+)
 
 admin.site.site_header = _("MojeID helpdesk")
 admin.site.site_title = _("MojeID helpdesk")
@@ -184,9 +201,89 @@ class MetadataLoadAdmin(ReadOnlyAdmin):
     list_display = ["source", "number", "next_update", "entries", "loaded_at"]
 
 
+MAX_INSPECTED_BYTES = 1024 * 1024  # a registration is a few kB; this only bounds the work
+
+
+class InspectAttestationForm(forms.Form):
+    """A registration response, pasted or uploaded; valid when the inspector could judge it."""
+
+    text = forms.CharField(
+        label=_("Registration response (JSON)"),
+        required=False,
+        max_length=MAX_INSPECTED_BYTES,
+        widget=forms.Textarea(attrs={"rows": 16, "cols": 100, "spellcheck": "false"}),
+        help_text=_(
+            "The result of PublicKeyCredential.toJSON() after registration, or a debugging "
+            'tool\'s export that holds it under "response" or "credential".'
+        ),
+    )
+    upload = forms.FileField(
+        label=_("Or a JSON file"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
+        help_text=_("At most 1 MiB."),
+    )
+
+    verdict: Verdict | None = None
+
+    def clean_upload(self) -> str | None:
+        """The uploaded file as text (None without a file)."""
+        upload = self.cleaned_data.get("upload")
+        if not upload:
+            return None
+        # Checked before reading, so an oversized file is never loaded into memory.
+        if upload.size > MAX_INSPECTED_BYTES:
+            raise forms.ValidationError(_("The file is larger than 1 MiB."), code="too_large")
+        try:
+            # utf-8-sig: editors on Windows save JSON with a byte order mark.
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(_("The file is not UTF-8 text."), code="not_utf8") from None
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        text, uploaded = cleaned.get("text"), cleaned.get("upload")
+        if text and uploaded is not None:
+            raise forms.ValidationError(
+                _("Paste a registration response or choose a file, not both."), code="both"
+            )
+        if not text and uploaded is None:
+            raise forms.ValidationError(
+                _("Paste a registration response or choose a file."), code="empty"
+            )
+        source = "text" if text else "upload"
+        try:
+            self.verdict = inspect(text or uploaded)
+        except InspectionError as problem:
+            self.add_error(
+                source,
+                forms.ValidationError(
+                    _("This registration response cannot be inspected: %(problem)s"),
+                    code="uninspectable",
+                    params={"problem": problem},
+                ),
+            )
+        return cleaned
+
+
+def _shown(fields: dict) -> dict:
+    """The inspector's report with the labels of the user's key detail page."""
+    level = fields["certification_level"]
+    return {
+        **fields,
+        "key_type": dict(KeyType.choices).get(fields["key_type"], fields["key_type"]),
+        "certification_level": dict(CertificationLevel.choices).get(level, level),
+    }
+
+
 @admin.register(SecurityKey)
 class SecurityKeyAdmin(ReadOnlyAdmin):
     """Users' keys and what their attestation proved; changes are the user's own business."""
+
+    change_list_template = "admin/twofactor/securitykey/change_list.html"
+    inspect_template = "admin/twofactor/securitykey/inspect.html"
 
     list_display = [
         "user",
@@ -201,3 +298,46 @@ class SecurityKeyAdmin(ReadOnlyAdmin):
     search_fields = ["user__username", "name", "description", "aaguid"]
     list_select_related = ["user"]
     exclude = ["public_key", "attestation_object"]
+
+    def get_urls(self) -> list[URLPattern]:
+        # Before the inherited patterns: their "<path:object_id>/" would swallow "inspect/".
+        inspector = path(
+            "inspect/",
+            self.admin_site.admin_view(self.inspect_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_inspect",
+        )
+        return [inspector, *super().get_urls()]
+
+    def has_inspect_permission(self, request: HttpRequest) -> bool:
+        """Whoever may see users' keys may see what a key would prove (superusers have all)."""
+        return request.user.has_perm(f"{self.opts.app_label}.view_{self.opts.model_name}")
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {
+            **(extra_context or {}),
+            "has_inspect_permission": self.has_inspect_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def inspect_view(self, request: HttpRequest) -> HttpResponse:
+        """The attestation inspector; admin_view has checked staff sign-in and adds CSRF."""
+        if not self.has_inspect_permission(request):
+            raise PermissionDenied
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        # Bound on any POST, even an empty one: an empty submit must show its error.
+        if request.method == "POST":
+            form = InspectAttestationForm(request.POST, request.FILES)
+            verdict = form.verdict if form.is_valid() else None
+        else:
+            form, verdict = InspectAttestationForm(), None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Inspect security key attestation"),
+            "opts": self.opts,
+            "form": form,
+            # The table and the raw JSON come from one report, the command's own.
+            "result": _shown(report(verdict)) if verdict else None,
+            "report_json": report_json(verdict) if verdict else "",
+        }
+        return TemplateResponse(request, self.inspect_template, context)

