@@ -30,6 +30,7 @@ from fido2.attestation.base import InvalidAttestation
 from fido2.webauthn import AttestationObject
 
 from .metadata import LEVELS
+from .platform_formats import VERIFIERS
 
 ZERO_AAGUID = uuid.UUID(int=0)
 
@@ -144,7 +145,8 @@ def certificate_key_identifier(certificate_der: bytes) -> str:
 
 def verify_statement(registration: Registration) -> tuple[AttestationType, list[bytes]]:
     """Check the attestation signature; returns its type and trust path (leaf first)."""
-    verifier = Attestation.for_type(registration.fmt)()
+    # Our own verifiers first: python-fido2 has none for android-key and a lax one for apple.
+    verifier = VERIFIERS.get(registration.fmt, Attestation.for_type(registration.fmt))()
     try:
         result = verifier.verify(
             registration.attestation_object.att_stmt,
