@@ -316,6 +316,17 @@ class AuditEvent(models.Model):
             "security_key_downgraded",
             _("Security key no longer available for public administration"),
         )
+        KLIC_PAIRED = "klic_paired", _("MojeID Klíč paired")
+        KLIC_CONFIRMED = "klic_confirmed", _("MojeID Klíč confirmed")
+        KLIC_REMOVED = "klic_removed", _("MojeID Klíč removed")
+        KLIC_LOGIN_APPROVED = "klic_login_approved", _("Sign-in approved in MojeID Klíč")
+        KLIC_LOGIN_DENIED = "klic_login_denied", _("Sign-in denied in MojeID Klíč")
+        KLIC_WRONG_PIN = "klic_wrong_pin", _("Wrong PIN in MojeID Klíč")
+        KLIC_BLOCKED = "klic_blocked", _("MojeID Klíč blocked")
+        KLIC_UNBLOCKED = "klic_unblocked", _("MojeID Klíč unblocked")
+        TWO_FACTOR_RESET_STARTED = "two_factor_reset_started", _("Two-factor reset started")
+        TWO_FACTOR_RESET_FAILED = "two_factor_reset_failed", _("Two-factor reset attempt failed")
+        TWO_FACTOR_RESET = "two_factor_reset", _("Two-factor authentication reset")
         PROFILE_UPDATED = "profile_updated", _("Profile updated")
         PROFILE_LOCKED = "profile_locked", _("Profile locked")
         PROFILE_UNLOCKED = "profile_unlocked", _("Profile unlocked")

@@ -1,12 +1,20 @@
-"""Second factors. For now: the FIDO metadata store (authenticator models and where they came from).
+"""Second factors: security keys with the FIDO metadata store, and the MojeID Klíč phone app.
 
 Security keys refer to a model by AAGUID or attestation-key identifier, not by a foreign key, so
 that a metadata refresh can replace every row without touching registered keys.
+
+Both kinds of second factor are django-otp devices: whichever one completed the sign-in is kept
+in the session, and `request.user.is_verified()` is true for either.
 """
+
+import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device
 
 
 class CertificationLevel(models.TextChoices):
@@ -97,8 +105,12 @@ class KeyType(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
-class SecurityKey(models.Model):
-    """A FIDO credential of a user, with what its attestation proved at the last judgement."""
+class SecurityKey(Device):
+    """A FIDO credential of a user, with what its attestation proved at the last judgement.
+
+    As a django-otp device it never verifies a typed token: it proves itself in a WebAuthn
+    ceremony (`twofactor.flows.authenticate`).
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_keys"
@@ -137,3 +149,123 @@ class SecurityKey(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class KlicDevice(Device):
+    """A paired MojeID Klíč app: its public key and a verifier of its PIN, never the PIN.
+
+    Pairing creates the device unconfirmed; it becomes usable (`confirmed`) once the user has
+    signed in again to confirm it. A user has at most one confirmed device.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="klic_devices"
+    )
+    name = models.CharField(_("name"), max_length=100, default="MojeID Klíč")
+    confirmed = models.BooleanField(_("confirmed"), default=False)
+    # The app names itself with this opaque id in every API call (never the database id).
+    device_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_key = models.BinaryField()  # SubjectPublicKeyInfo (DER) of the app's P-256 key
+    pin_verifier = models.CharField(max_length=256)  # a password hash of the app's PIN verifier
+    biometrics = models.BooleanField(_("biometrics"), default=False)
+    paired_at = models.DateTimeField(_("paired"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    failed_pins = models.PositiveSmallIntegerField(_("wrong PINs in a row"), default=0)
+    blocked_at = models.DateTimeField(_("blocked"), null=True, blank=True)
+    last_unblocked_at = models.DateTimeField(_("last unblocked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("MojeID Klíč device")
+        verbose_name_plural = _("MojeID Klíč devices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(confirmed=True), name="one_confirmed_klic_per_user"
+            )
+        ]
+
+    @property
+    def blocked(self) -> bool:
+        return self.blocked_at is not None
+
+    def verify_token(self, token) -> bool:
+        return False  # approvals arrive signed through the app API, never as typed tokens
+
+
+class KlicActivation(models.Model):
+    """A one-time activation code (shown as text and inside the QR code) for pairing an app."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="klic_activations"
+    )
+    code_hash = models.CharField(max_length=64, unique=True)  # HMAC of the normalised code
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("MojeID Klíč activation")
+        verbose_name_plural = _("MojeID Klíč activations")
+
+    def __str__(self) -> str:
+        return f"activation for {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class KlicLoginRequest(models.Model):
+    """A sign-in waiting for approval in the app, bound to the browser session that made it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        APPROVED = "approved", _("approved")
+        DENIED = "denied", _("denied")
+        COMPLETED = "completed", _("signed in")  # the browser used the approval: never again
+
+    device = models.ForeignKey(KlicDevice, on_delete=models.CASCADE, related_name="requests")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    challenge = models.CharField(max_length=64)  # random; the app signs it with its decision
+    browser_secret_hash = models.CharField(max_length=64)  # the secret lives in the session
+    service = models.CharField(_("service"), max_length=200)
+    browser = models.CharField(_("browser"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("MojeID Klíč sign-in request")
+        verbose_name_plural = _("MojeID Klíč sign-in requests")
+        indexes = [models.Index(fields=["device", "status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.service} ({self.get_status_display()})"
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class TwoFactorReset(models.Model):
+    """A running reset of every second factor ("my two-factor authentication does not work").
+
+    The user proves the password, a code sent by e-mail (PIN1) and one sent by SMS (PIN2), and
+    types back the control code shown on the page; only the hashes of the codes are kept.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor_resets"
+    )
+    control_code = models.CharField(max_length=16)  # shown on the page, so not a secret
+    email_code_hash = models.CharField(max_length=64)
+    phone_code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("two-factor reset")
+        verbose_name_plural = _("two-factor resets")
+
+    def __str__(self) -> str:
+        return f"two-factor reset of {self.user_id} from {self.created_at:%Y-%m-%d %H:%M}"

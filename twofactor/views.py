@@ -169,8 +169,9 @@ def login_key_verify(request: HttpRequest) -> JsonResponse:
         return _error(_("Sign in with your password first."), status=403)
     user, next_url = pending
     try:
-        flows.authenticate(request, user, _json_body(request).get("credential"))
+        key = flows.authenticate(request, user, _json_body(request).get("credential"))
     except (ValueError, CeremonyError):
         return _error(flows.BAD_ASSERTION)
+    user.otp_device = key  # django-otp keeps it in the new session: is_verified()
     account_flows.login(request, user)
     return JsonResponse({"redirect": next_url or reverse("accounts:settings")})

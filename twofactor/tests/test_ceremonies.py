@@ -178,7 +178,9 @@ def test_with_a_key_signing_in_needs_password_and_key(client, user, with_key):
     _, verified = key_step(client, with_key)
 
     assert verified.status_code == 200 and verified.json()["redirect"] == "/settings/"
-    assert client.get("/settings/").status_code == 200
+    settings_page = client.get("/settings/")
+    assert settings_page.status_code == 200
+    assert settings_page.wsgi_request.user.is_verified(), "django-otp: verified by the key"
     assert SecurityKey.objects.get().last_used_at is not None
 
 
