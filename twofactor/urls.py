@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -15,6 +15,7 @@ urlpatterns = [
         views.reauth_key_options,
         name="reauth_key_options",
     ),
+    path("login/reset/", include("twofactor.reset.urls")),
     path("login/key/", views.login_key, name="login_key"),
     path("login/key/options/", views.login_key_options, name="login_key_options"),
     path("login/key/verify/", views.login_key_verify, name="login_key_verify"),

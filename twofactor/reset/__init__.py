@@ -1,0 +1,1 @@
+"""The two-factor reset: "Does your two-factor authentication not function properly?"."""
