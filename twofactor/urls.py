@@ -16,6 +16,8 @@ urlpatterns = [
         name="reauth_key_options",
     ),
     path("login/reset/", include("twofactor.reset.urls")),
+    path("", include("twofactor.klic.urls")),
+    path("api/klic/v1/", include("twofactor.klic.api_urls")),
     path("login/key/", views.login_key, name="login_key"),
     path("login/key/options/", views.login_key_options, name="login_key_options"),
     path("login/key/verify/", views.login_key_verify, name="login_key_verify"),

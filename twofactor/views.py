@@ -145,9 +145,15 @@ def login_key(request: HttpRequest) -> HttpResponse:
     pending = flows.pending_login(request)
     if pending is None:
         return redirect("accounts:login")
-    blocked = not flows.usable_keys(pending[0]).exists()
+    user = pending[0]
+    blocked = not flows.usable_keys(user).exists()
     return render(
-        request, "twofactor/login_key.html", {"blocked": flows.ALL_KEYS_BLOCKED if blocked else ""}
+        request,
+        "twofactor/login_key.html",
+        {
+            "blocked": flows.ALL_KEYS_BLOCKED if blocked else "",
+            "has_klic": user.klic_devices.filter(confirmed=True).exists(),
+        },
     )
 
 

@@ -7,3 +7,11 @@ register = template.Library()
 def security_keys(user):
     """The user's keys, for the Two-factor section of the settings page."""
     return list(user.security_keys.all()) if user.is_authenticated else []
+
+
+@register.simple_tag
+def klic_device(user):
+    """The user's MojeID Klíč: the confirmed one, else one waiting for confirmation, else None."""
+    if not user.is_authenticated:
+        return None
+    return user.klic_devices.order_by("-confirmed", "-paired_at").first()

@@ -1,0 +1,355 @@
+"""MojeID Klíč domain operations. Each state change is one function in one transaction that locks
+what it changes, writes an audit record and tells the user by e-mail through the outbox.
+
+The app is authenticated by its own signature (see `twofactor.internal.klic`); these functions get
+a device that has already proved itself, or the user's browser session for the pages.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.audit import SELF, client_address, record
+from accounts.models import AuditEvent, User
+from mojeid.messaging import queue_email
+
+from ..internal.klic import (
+    ApiError,
+    b64url,
+    challenges_match,
+    code_hash,
+    describe_browser,
+    new_activation_code,
+    normalise_code,
+)
+from ..models import KlicActivation, KlicDevice, KlicLoginRequest
+
+ACTIVATION_LIFETIME = timedelta(minutes=10)
+LOGIN_REQUEST_LIFETIME = timedelta(minutes=2)
+MAX_WRONG_PINS = 5
+UNBLOCK_INTERVAL = timedelta(hours=24)
+NONCE_MEMORY_SECONDS = 900  # longer than the accepted clock skew either way
+
+
+class UnblockRefused(Exception):
+    """The user may not unblock the app themselves now; the message says why."""
+
+
+# --- pairing --------------------------------------------------------------------------------------
+
+
+def start_activation(user: User) -> tuple[str, KlicActivation]:
+    """A new one-time activation code for `user` (any unused earlier one stops working)."""
+    code = new_activation_code()
+    with transaction.atomic():
+        user.klic_activations.filter(used_at=None).delete()
+        activation = KlicActivation.objects.create(
+            user=user,
+            code_hash=code_hash(settings.SECRET_KEY, normalise_code(code)),
+            expires_at=timezone.now() + ACTIVATION_LIFETIME,
+        )
+    return code, activation
+
+
+def pair(
+    *,
+    activation_code,
+    public_key: bytes,
+    pin_verifier: bytes,
+    biometrics: bool,
+    device_name: str,
+    request: HttpRequest | None = None,
+) -> KlicDevice:
+    """Bind the app that proved `public_key` to the account of a valid activation code.
+
+    The device starts unconfirmed: the user confirms the pairing by signing in again.
+    """
+    normalised = normalise_code(activation_code)
+    if normalised is None:
+        raise ApiError("invalid_code", 400, "unknown, expired or used activation code")
+    with transaction.atomic():
+        activation = (
+            KlicActivation.objects.select_for_update()
+            .select_related("user")
+            .filter(
+                code_hash=code_hash(settings.SECRET_KEY, normalised),
+                used_at=None,
+                expires_at__gt=timezone.now(),
+            )
+            .first()
+        )
+        if activation is None:
+            raise ApiError("invalid_code", 400, "unknown, expired or used activation code")
+        activation.used_at = timezone.now()
+        activation.save(update_fields=["used_at"])
+        user = activation.user
+        user.klic_devices.filter(confirmed=False).delete()  # an earlier, unfinished pairing
+        device = KlicDevice.objects.create(
+            user=user,
+            name=device_name[:100],
+            public_key=public_key,
+            pin_verifier=make_password(b64url(pin_verifier)),
+            biometrics=biometrics,
+        )
+        record(
+            AuditEvent.Kind.KLIC_PAIRED,
+            user=user,
+            request=request,
+            device=device.name,
+            biometrics=biometrics,
+        )
+    return device
+
+
+def pending_pairing(user: User) -> KlicDevice | None:
+    """The app paired through the API and waiting for the user to confirm it, if any."""
+    return user.klic_devices.filter(confirmed=False).order_by("-paired_at").first()
+
+
+def confirm_pairing(device: KlicDevice, *, request: HttpRequest | None = None) -> None:
+    """The user signed in again: the app becomes their MojeID Klíč (replacing an older one)."""
+    with transaction.atomic():
+        device = KlicDevice.objects.select_for_update().select_related("user").get(pk=device.pk)
+        if device.confirmed:
+            return
+        device.user.klic_devices.exclude(pk=device.pk).delete()
+        device.confirmed, device.confirmed_at = True, timezone.now()
+        device.save(update_fields=["confirmed", "confirmed_at"])
+        record(AuditEvent.Kind.KLIC_CONFIRMED, user=device.user, request=request)
+        _tell(device.user, "klic_paired", device)
+
+
+def remove_device(
+    device: KlicDevice, *, request: HttpRequest | None = None, actor: User | object = SELF
+) -> None:
+    with transaction.atomic():
+        user = device.user
+        device.delete()
+        record(AuditEvent.Kind.KLIC_REMOVED, user=user, actor=actor, request=request)
+        _tell(user, "klic_removed", device)
+
+
+def active_device(user: User) -> KlicDevice | None:
+    """The user's confirmed app, blocked or not."""
+    return user.klic_devices.filter(confirmed=True).first()
+
+
+# --- the app's calls ------------------------------------------------------------------------------
+
+
+def device_for_api(device_id) -> KlicDevice:
+    device = KlicDevice.objects.select_related("user").filter(device_id=device_id).first()
+    if device is None or not device.user.is_active:
+        raise ApiError("unknown_device", 404, "no such device")
+    return device
+
+
+def remember_nonce(owner: str, nonce: str) -> None:
+    """Accept each nonce once per device (or per new key when pairing)."""
+    digest = hashlib.sha256(f"{owner}:{nonce}".encode()).hexdigest()
+    if not cache.add(f"klic-nonce:{digest}", 1, NONCE_MEMORY_SECONDS):
+        raise ApiError("replayed", 401, "this call was made before")
+
+
+def device_status(device: KlicDevice) -> dict:
+    state = "blocked" if device.blocked else "active" if device.confirmed else "pending"
+    return {"status": state, "pin_attempts_left": max(0, MAX_WRONG_PINS - device.failed_pins)}
+
+
+def _usable(device: KlicDevice) -> None:
+    if not device.confirmed:
+        raise ApiError("not_active", 409, "the pairing is not confirmed yet")
+    if device.blocked:
+        raise ApiError("blocked", 423, "the app is blocked after five wrong PINs")
+
+
+def pending_requests(device: KlicDevice) -> list[KlicLoginRequest]:
+    _usable(device)
+    return list(
+        device.requests.filter(
+            status=KlicLoginRequest.Status.PENDING, expires_at__gt=timezone.now()
+        ).order_by("created_at")
+    )
+
+
+def decide(
+    device: KlicDevice,
+    *,
+    request_id,
+    challenge,
+    approve: bool,
+    pin_proof: bytes | None = None,
+    method: str = "pin",
+    http_request: HttpRequest | None = None,
+) -> KlicLoginRequest:
+    """Approve (with the PIN) or deny one sign-in request of this device.
+
+    A wrong PIN is counted for good (the transaction commits) before the refusal is raised; the
+    fifth blocks the app.
+    """
+    refusal = None
+    with transaction.atomic():
+        device = KlicDevice.objects.select_for_update().select_related("user").get(pk=device.pk)
+        _usable(device)
+        login = (
+            KlicLoginRequest.objects.select_for_update()
+            .filter(device=device, public_id=request_id)
+            .first()
+        )
+        if login is None:
+            raise ApiError("unknown_request", 404, "no such sign-in request for this device")
+        if login.status != KlicLoginRequest.Status.PENDING:
+            raise ApiError("not_pending", 409, "this sign-in was decided already")
+        if login.expired:
+            raise ApiError("expired", 410, "this sign-in request has expired")
+        if not challenges_match(login.challenge, challenge):
+            raise ApiError("wrong_challenge", 400, "the challenge is not this request's")
+        if approve and not check_password(b64url(pin_proof or b""), device.pin_verifier):
+            refusal = _count_wrong_pin(device, http_request)
+        else:
+            _record_decision(device, login, approve, method, http_request)
+    if refusal:
+        raise refusal
+    return login
+
+
+def _record_decision(device, login, approve: bool, method: str, http_request) -> None:
+    now = timezone.now()
+    login.status = KlicLoginRequest.Status.APPROVED if approve else KlicLoginRequest.Status.DENIED
+    login.decided_at = now
+    login.save(update_fields=["status", "decided_at"])
+    if approve:
+        device.failed_pins = 0  # the count is of wrong PINs in a row
+    device.last_used_at = now
+    device.save(update_fields=["failed_pins", "last_used_at"])
+    record(
+        AuditEvent.Kind.KLIC_LOGIN_APPROVED if approve else AuditEvent.Kind.KLIC_LOGIN_DENIED,
+        user=device.user,
+        request=http_request,
+        service=login.service,
+        method=method if approve else None,
+    )
+
+
+def _count_wrong_pin(device: KlicDevice, http_request: HttpRequest | None) -> ApiError:
+    device.failed_pins += 1
+    blocked = device.failed_pins >= MAX_WRONG_PINS
+    if blocked:
+        device.blocked_at = timezone.now()
+    device.save(update_fields=["failed_pins", "blocked_at"])
+    record(AuditEvent.Kind.KLIC_WRONG_PIN, user=device.user, request=http_request)
+    if blocked:
+        record(AuditEvent.Kind.KLIC_BLOCKED, user=device.user, actor=None, request=http_request)
+        _tell(device.user, "klic_blocked", device)
+        return ApiError("blocked", 423, "five wrong PINs: the app is blocked")
+    return ApiError(
+        "wrong_pin", 403, "wrong PIN", pin_attempts_left=MAX_WRONG_PINS - device.failed_pins
+    )
+
+
+# --- the browser's side of a sign-in --------------------------------------------------------------
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_login_request(
+    device: KlicDevice, *, service: str, http_request: HttpRequest
+) -> tuple[KlicLoginRequest, str]:
+    """A new request for the app to approve, and the secret only the asking browser keeps."""
+    secret = secrets.token_urlsafe(32)
+    login = KlicLoginRequest.objects.create(
+        device=device,
+        challenge=secrets.token_urlsafe(32),
+        browser_secret_hash=hash_secret(secret),
+        service=service[:200],
+        browser=describe_browser(http_request.META.get("HTTP_USER_AGENT", ""))[:200],
+        ip_address=client_address(http_request),
+        expires_at=timezone.now() + LOGIN_REQUEST_LIFETIME,
+    )
+    return login, secret
+
+
+def take_approval(
+    request_id, secret: str, user: User, *, take: bool = True
+) -> tuple[str, KlicDevice | None]:
+    """The state of the browser's request; an approval is used up here, exactly once.
+
+    Returns ("approved", device) the one time the approval is taken, else (state, None) with
+    state one of pending, denied, expired, gone. With take=False an approval is only reported
+    (the page learns it may go on; the form it then posts takes it).
+    """
+    with transaction.atomic():
+        login = (
+            KlicLoginRequest.objects.select_for_update()
+            .select_related("device")
+            .filter(public_id=request_id, device__user=user)
+            .first()
+        )
+        if login is None or not secrets.compare_digest(
+            login.browser_secret_hash, hash_secret(secret)
+        ):
+            return "gone", None
+        if login.status == KlicLoginRequest.Status.APPROVED:
+            if not login.device.confirmed or login.device.blocked:
+                return "gone", None
+            if not take:
+                return "approved", None
+            login.status = KlicLoginRequest.Status.COMPLETED
+            login.save(update_fields=["status"])
+            return "approved", login.device
+        if login.status == KlicLoginRequest.Status.PENDING:
+            return ("expired", None) if login.expired else ("pending", None)
+        return (
+            ("denied", None) if login.status == KlicLoginRequest.Status.DENIED else ("gone", None)
+        )
+
+
+# --- unblocking -----------------------------------------------------------------------------------
+
+
+def unblock_by_user(device: KlicDevice, *, has_other_factor: bool, request: HttpRequest) -> None:
+    """The user unblocks the app: at most once in 24 hours, and only with another factor."""
+    with transaction.atomic():
+        device = KlicDevice.objects.select_for_update().select_related("user").get(pk=device.pk)
+        if not device.blocked:
+            return
+        if not has_other_factor:
+            raise UnblockRefused("no other factor")
+        if (
+            device.last_unblocked_at
+            and timezone.now() - device.last_unblocked_at < UNBLOCK_INTERVAL
+        ):
+            raise UnblockRefused("once a day")
+        _unblock(device, actor=SELF, request=request)
+
+
+def unblock_by_helpdesk(
+    device: KlicDevice, *, staff: User, request: HttpRequest | None = None
+) -> None:
+    """Helpdesk unblocks the app after checking who is calling; no daily limit applies."""
+    with transaction.atomic():
+        device = KlicDevice.objects.select_for_update().select_related("user").get(pk=device.pk)
+        if device.blocked:
+            _unblock(device, actor=staff, request=request)
+
+
+def _unblock(device: KlicDevice, *, actor, request) -> None:
+    device.failed_pins, device.blocked_at = 0, None
+    device.last_unblocked_at = timezone.now()
+    device.save(update_fields=["failed_pins", "blocked_at", "last_unblocked_at"])
+    record(AuditEvent.Kind.KLIC_UNBLOCKED, user=device.user, actor=actor, request=request)
+    _tell(device.user, "klic_unblocked", device)
+
+
+def _tell(user: User, template: str, device: KlicDevice) -> None:
+    if user.profile.email:
+        queue_email(user.profile.email, template, {"user": user, "device": device}, user.language)

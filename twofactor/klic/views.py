@@ -1,0 +1,220 @@
+"""MojeID Klíč in the browser: setting the app up, removing and unblocking it, and the sign-in
+step that waits for the app's approval. Thin: parse, call a flow or service, render.
+"""
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import flows as account_flows
+from accounts import ratelimit
+from accounts.adapter import get_adapter
+from accounts.forms import ReauthenticationForm
+from accounts.reauth import raise_if_reauthentication_required
+
+from .. import flows as key_flows
+from ..internal.klic import qr_content
+from . import flows, services
+
+ACTIVATIONS_PER_HOUR = 10
+SETTINGS = "accounts:settings"
+
+
+def _settings_section() -> HttpResponse:
+    return redirect(reverse(SETTINGS) + "#two-factor")
+
+
+def _qr_svg(content: str) -> str:
+    image = qrcode.make(content, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    return image.to_string(encoding="unicode")
+
+
+# --- setting the app up ---------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def set_up(request: HttpRequest) -> HttpResponse:
+    """A fresh activation code, as QR code and as text (each visit replaces the previous one)."""
+    raise_if_reauthentication_required(request)
+    try:
+        ratelimit.hit(
+            "klic-activation", str(request.user.pk), limit=ACTIVATIONS_PER_HOUR, per_seconds=3600
+        )
+    except ratelimit.RateLimited:
+        messages.error(request, _("Too many activation codes in an hour. Try again later."))
+        return _settings_section()
+    code, activation = services.start_activation(request.user)
+    content = qr_content(code, request.build_absolute_uri("/").rstrip("/"))
+    return render(
+        request,
+        "twofactor/klic/set_up.html",
+        {
+            "code": code,
+            "qr_svg": mark_safe(_qr_svg(content)),  # noqa: S308 - made here from our own code
+            "qr_content": content,
+            "expires_at": activation.expires_at,
+        },
+    )
+
+
+@login_required
+@require_GET
+def set_up_status(request: HttpRequest) -> JsonResponse:
+    """Polled by the set-up page: has an app paired with the code?"""
+    if services.pending_pairing(request.user):
+        return JsonResponse({"paired": True, "redirect": reverse("twofactor:klic:confirm")})
+    return JsonResponse({"paired": False})
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest) -> HttpResponse:
+    """The user signs in again to confirm that the paired app is theirs."""
+    device = services.pending_pairing(request.user)
+    if device is None:
+        messages.info(request, _("No paired app is waiting for confirmation."))
+        return _settings_section()
+    form = ReauthenticationForm(request.POST or None)
+    second_factor = get_adapter().reauthentication_template(request, request.user)
+    if request.method == "POST" and form.is_valid():
+        if account_flows.reauthenticate(request, form.cleaned_data["password"], request.POST):
+            services.confirm_pairing(device, request=request)
+            messages.success(
+                request, _("MojeID Klíč is set. Sign-ins can now be approved in the app.")
+            )
+            return _settings_section()
+        form.add_error("password", _("Wrong password or security key, or too many attempts."))
+    return render(
+        request,
+        "twofactor/klic/confirm.html",
+        {"form": form, "device": device, "second_factor_template": second_factor},
+    )
+
+
+@login_required
+@require_POST
+def remove(request: HttpRequest) -> HttpResponse:
+    raise_if_reauthentication_required(request)
+    device = services.active_device(request.user) or services.pending_pairing(request.user)
+    if device is not None:
+        services.remove_device(device, request=request)
+        messages.success(request, _("MojeID Klíč is removed from your account."))
+    return _settings_section()
+
+
+@login_required
+@require_POST
+def unblock(request: HttpRequest) -> HttpResponse:
+    """Once a day, and only for a user who can prove another second factor (a security key)."""
+    raise_if_reauthentication_required(request)
+    device = services.active_device(request.user)
+    if device is None or not device.blocked:
+        return _settings_section()
+    has_other_factor = key_flows.usable_keys(request.user).exists()
+    try:
+        services.unblock_by_user(device, has_other_factor=has_other_factor, request=request)
+    except services.UnblockRefused as refusal:
+        messages.error(
+            request,
+            _("You can unblock MojeID Klíč yourself once every 24 hours. Contact MojeID support.")
+            if str(refusal) == "once a day"
+            else _("Without another second factor, only MojeID support can unblock the app."),
+        )
+    else:
+        messages.success(request, _("MojeID Klíč is unblocked. The PIN tries start again."))
+    return _settings_section()
+
+
+# --- the second sign-in step ----------------------------------------------------------------------
+
+
+@never_cache
+def login_page(request: HttpRequest) -> HttpResponse:
+    pending = key_flows.pending_login(request)
+    if pending is None:
+        return redirect("accounts:login")
+    user = pending[0]
+    device = services.active_device(user)
+    return render(
+        request,
+        "twofactor/klic/login.html",
+        {
+            "blocked": flows.NOT_USABLE if device is None or device.blocked else "",
+            "has_keys": user.security_keys.exists(),
+        },
+    )
+
+
+@require_POST
+def login_start(request: HttpRequest) -> JsonResponse:
+    pending = key_flows.pending_login(request)
+    if pending is None:
+        return JsonResponse({"error": _("Sign in with your password first.")}, status=403)
+    try:
+        flows.ask(request, pending[0], purpose=flows.LOGIN, service=_("MojeID sign-in"))
+    except flows.KlicUnavailable as problem:
+        return JsonResponse({"error": str(problem)}, status=403)
+    return JsonResponse({"status": "pending"})
+
+
+@require_GET
+def login_status(request: HttpRequest) -> JsonResponse:
+    """Polled by the waiting page; the approved sign-in completes here, once."""
+    pending = key_flows.pending_login(request)
+    if pending is None:
+        return JsonResponse(
+            {"status": "gone", "message": _("Sign in with your password first.")}, status=403
+        )
+    user, next_url = pending
+    state, device = flows.answer(request, user, purpose=flows.LOGIN)
+    if device is not None:
+        user.otp_device = device  # django-otp keeps it in the new session: is_verified()
+        account_flows.login(request, user)
+        return JsonResponse({"status": "approved", "redirect": next_url or reverse(SETTINGS)})
+    return JsonResponse({"status": state, "message": str(STATE_MESSAGES.get(state, ""))})
+
+
+# --- re-authentication with the app ---------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def reauth_start(request: HttpRequest) -> JsonResponse:
+    try:
+        flows.ask(
+            request,
+            request.user,
+            purpose=flows.REAUTHENTICATE,
+            service=_("MojeID: confirm it is you"),
+        )
+    except flows.KlicUnavailable as problem:
+        return JsonResponse({"error": str(problem)}, status=403)
+    return JsonResponse({"status": "pending"})
+
+
+@login_required
+@require_GET
+def reauth_status(request: HttpRequest) -> JsonResponse:
+    """Reports an approval without taking it: the form takes it together with the password."""
+    state, _device = flows.answer(request, request.user, purpose=flows.REAUTHENTICATE, take=False)
+    return JsonResponse({"status": state, "message": str(STATE_MESSAGES.get(state, ""))})
+
+
+STATE_MESSAGES = {
+    "denied": gettext_lazy("The sign-in was denied in MojeID Klíč."),
+    "expired": gettext_lazy("The request expired before it was approved. Try again."),
+    "gone": gettext_lazy("This request is no longer valid. Try again."),
+}

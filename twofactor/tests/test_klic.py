@@ -1,0 +1,407 @@
+"""MojeID Klíč through the real pages and the real app API, with a software app (softklic)."""
+
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import AuditEvent
+from conftest import PASSWORD
+from twofactor.klic import services
+from twofactor.models import KlicDevice, KlicLoginRequest
+
+from .softklic import SoftKlic
+
+pytestmark = pytest.mark.django_db
+
+CODE = re.compile(r'id="activation-code">([A-Z0-9-]+)<')
+QR = re.compile(r'id="qr-content">([^<]+)<')
+
+
+def activation_page(client) -> str:
+    page = client.get("/settings/klic/set/")
+    assert page.status_code == 200, page.status_code
+    return page.content.decode()
+
+
+def paired_app(client, *, pin="2580") -> SoftKlic:
+    """Set up the app on the signed-in `client`'s account: code, pairing, confirmation."""
+    app = SoftKlic(Client(), pin=pin)
+    code = CODE.search(activation_page(client)).group(1)
+    assert app.pair(code).status_code == 201
+    confirmed = client.post("/settings/klic/confirm/", {"password": PASSWORD})
+    assert confirmed.status_code == 302, confirmed.content
+    return app
+
+
+@pytest.fixture
+def app(signed_in):
+    return paired_app(signed_in)
+
+
+def password_step(client, user):
+    return client.post("/login/", {"login": user.username, "password": PASSWORD})
+
+
+def klic_step(client, user) -> None:
+    assert password_step(client, user)["Location"] == "/login/klic/"
+    started = client.post("/login/klic/start/")
+    assert started.status_code == 200, started.content
+
+
+def poll(client):
+    return client.get("/login/klic/status/").json()
+
+
+# --- pairing --------------------------------------------------------------------------------------
+
+
+def test_pairing_by_the_typed_code_needs_a_fresh_sign_in_then_the_app_is_active(
+    signed_in, user, deliver
+):
+    app = SoftKlic(Client())
+    code = CODE.search(activation_page(signed_in)).group(1)
+
+    paired = app.pair(code.lower().replace("-", " "))  # as retyped from the screen
+
+    assert paired.status_code == 201 and paired.json()["status"] == "pending"
+    assert app.status().json()["status"] == "pending"
+    assert (
+        signed_in.get("/settings/klic/set/status/").json()["redirect"] == "/settings/klic/confirm/"
+    )
+    assert "Pixel v kapse" in signed_in.get("/settings/klic/confirm/").content.decode()
+    wrong = signed_in.post("/settings/klic/confirm/", {"password": "not the password"})
+    assert wrong.status_code == 200 and app.status().json()["status"] == "pending"
+
+    signed_in.post("/settings/klic/confirm/", {"password": PASSWORD})
+
+    assert app.status().json() == {"status": "active", "pin_attempts_left": 5}
+    device = KlicDevice.objects.get(user=user)
+    assert device.confirmed and not device.pin_verifier.startswith("2580")
+    kinds = set(AuditEvent.objects.filter(user=user).values_list("kind", flat=True))
+    assert {"klic_paired", "klic_confirmed"} <= kinds
+    assert "MojeID Klíč was set up" in deliver()[0][-1].subject
+    assert "Pixel v kapse" in signed_in.get("/settings/").content.decode()
+
+
+def test_pairing_by_the_qr_content(signed_in, user):
+    content = QR.search(activation_page(signed_in)).group(1).replace("&amp;", "&")
+    assert content.startswith("mojeidklic:activate?")
+    query = parse_qs(urlsplit(content).query)
+    assert query["portal"] == ["http://testserver"]
+
+    app = SoftKlic(Client())
+    assert app.pair(query["code"][0]).status_code == 201
+    signed_in.post("/settings/klic/confirm/", {"password": PASSWORD})
+
+    assert app.status().json()["status"] == "active"
+
+
+def test_an_activation_code_is_single_use_and_expires(signed_in):
+    code = CODE.search(activation_page(signed_in)).group(1)
+    assert SoftKlic(Client()).pair(code).status_code == 201
+
+    second = SoftKlic(Client()).pair(code)
+    assert (second.status_code, second.json()["error"]) == (400, "invalid_code")
+
+    later_code = CODE.search(activation_page(signed_in)).group(1)
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        late = SoftKlic(Client()).pair(later_code)
+    assert (late.status_code, late.json()["error"]) == (400, "invalid_code")
+
+
+def test_a_new_activation_code_voids_the_previous_one(signed_in):
+    first = CODE.search(activation_page(signed_in)).group(1)
+    activation_page(signed_in)
+
+    assert SoftKlic(Client()).pair(first).json()["error"] == "invalid_code"
+
+
+def test_setting_up_needs_a_recent_password(signed_in):
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        response = signed_in.get("/settings/klic/set/")
+    assert response["Location"] == "/account/reauthenticate/"
+
+
+# --- signing in -----------------------------------------------------------------------------------
+
+
+def test_a_sign_in_approved_in_the_app_completes_in_the_browser_once(client, user, app):
+    client.post("/logout/")
+    klic_step(client, user)
+    assert poll(client)["status"] == "pending"
+    assert client.get("/settings/")["Location"].startswith("/login/"), "not signed in yet"
+
+    (request,) = app.requests()
+    assert request["service"] and request["browser"] is not None and request["challenge"]
+    assert app.approve(request).json() == {"status": "approved"}
+
+    answer = poll(client)
+    assert answer == {"status": "approved", "redirect": "/settings/"}
+    page = client.get("/settings/")
+    assert page.status_code == 200 and page.wsgi_request.user.is_verified()
+    assert poll(client)["status"] == "gone", "an approval is used once"
+    assert AuditEvent.objects.filter(user=user, kind="klic_login_approved").exists()
+
+
+def test_a_denied_sign_in_stays_signed_out(client, user, app):
+    client.post("/logout/")
+    klic_step(client, user)
+    (request,) = app.requests()
+
+    assert app.deny(request).json() == {"status": "denied"}
+
+    answer = poll(client)
+    assert answer["status"] == "denied" and "denied" in answer["message"]
+    assert client.get("/settings/")["Location"].startswith("/login/")
+
+
+def test_an_expired_request_cannot_be_approved(client, user, app):
+    client.post("/logout/")
+    klic_step(client, user)
+    (request,) = app.requests()
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=3)):
+        late = app.approve(request)
+        assert poll(client)["status"] == "expired"
+
+    assert (late.status_code, late.json()["error"]) == (410, "expired")
+    assert KlicLoginRequest.objects.get().status == "pending"
+
+
+def test_a_replayed_approval_is_refused(client, user, app):
+    client.post("/logout/")
+    klic_step(client, user)
+    (request,) = app.requests()
+    assert app.approve(request).status_code == 200
+    body, headers = app.last_body, app.last_headers
+
+    replay = app.send("approve", body, headers)
+    again = app.approve(request)  # freshly signed, but decided already
+
+    assert (replay.status_code, replay.json()["error"]) == (401, "replayed")
+    assert (again.status_code, again.json()["error"]) == (409, "not_pending")
+
+
+def test_an_approval_for_another_request_is_refused(client, user, app):
+    client.post("/logout/")
+    klic_step(client, user)
+    other = Client()
+    klic_step(other, user)
+    first, second = app.requests()
+
+    mixed = app.approve({"id": second["id"], "challenge": first["challenge"]})
+
+    assert (mixed.status_code, mixed.json()["error"]) == (400, "wrong_challenge")
+    assert poll(client)["status"] == poll(other)["status"] == "pending"
+
+
+def test_an_approval_signed_by_another_key_or_device_is_refused(client, user, app, make_user):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    make_user("petr", email="petr@example.cz")
+    petr_browser = Client()
+    petr_browser.post("/login/", {"login": "petr", "password": PASSWORD})
+    petr_app = paired_app(petr_browser)
+    client.post("/logout/")
+    klic_step(client, user)
+    (request,) = app.requests()
+
+    forged = app.call(
+        "approve",
+        {"request": request["id"], "challenge": request["challenge"], "pin_proof": "A" * 43},
+        key=ec.generate_private_key(ec.SECP256R1()),
+    )
+    other_device = petr_app.approve(request)
+
+    assert (forged.status_code, forged.json()["error"]) == (401, "bad_signature")
+    assert (other_device.status_code, other_device.json()["error"]) == (404, "unknown_request")
+    assert poll(client)["status"] == "pending"
+
+
+def test_the_approval_belongs_to_the_browser_session_that_asked(client, user, app):
+    client.post("/logout/")
+    klic_step(client, user)
+    (request,) = app.requests()
+    app.approve(request)
+
+    thief = Client()
+    password_step(thief, user)  # even with the password, another session cannot take it
+    assert poll(thief)["status"] == "gone"
+    assert thief.get("/settings/")["Location"].startswith("/login/")
+    assert poll(client)["status"] == "approved"
+
+
+def test_five_wrong_pins_block_the_app_exactly_at_the_fifth(client, user, app, deliver):
+    client.post("/logout/")
+    klic_step(client, user)
+    (request,) = app.requests()
+
+    for left in (4, 3, 2, 1):
+        wrong = app.approve(request, pin="0000")
+        assert (wrong.status_code, wrong.json()["error"]) == (403, "wrong_pin")
+        assert wrong.json()["pin_attempts_left"] == left
+    fifth = app.approve(request, pin="0000")
+    right_too_late = app.approve(request)
+
+    assert (fifth.status_code, fifth.json()["error"]) == (423, "blocked")
+    assert right_too_late.json()["error"] == "blocked"
+    assert app.status().json()["status"] == "blocked"
+    assert poll(client)["status"] == "pending", "never approved"
+    assert "MojeID Klíč is blocked" in deliver()[0][-1].subject
+    assert AuditEvent.objects.filter(user=user, kind="klic_wrong_pin").count() == 5
+
+
+def test_a_right_pin_after_four_wrong_ones_resets_the_count(client, user, app):
+    client.post("/logout/")
+    klic_step(client, user)
+    (request,) = app.requests()
+    for _ in range(4):
+        app.approve(request, pin="0000")
+
+    assert app.approve(request).status_code == 200
+    assert app.status().json()["pin_attempts_left"] == 5
+
+
+# --- unblocking -----------------------------------------------------------------------------------
+
+
+def _block(device: KlicDevice) -> None:
+    KlicDevice.objects.filter(pk=device.pk).update(blocked_at=timezone.now(), failed_pins=5)
+
+
+def test_without_another_factor_only_the_helpdesk_unblocks(signed_in, user, app, make_user):
+    device = KlicDevice.objects.get(user=user)
+    _block(device)
+
+    response = signed_in.post("/settings/klic/unblock/", follow=True)
+
+    assert "only MojeID support can unblock" in response.content.decode()
+    assert KlicDevice.objects.get(pk=device.pk).blocked
+    staff = make_user("operator", email="operator@example.cz", is_staff=True)
+    services.unblock_by_helpdesk(device, staff=staff)
+    device.refresh_from_db()
+    assert not device.blocked and device.failed_pins == 0
+    event = AuditEvent.objects.get(kind="klic_unblocked")
+    assert (event.user, event.actor) == (user, staff)
+
+
+def test_with_a_security_key_the_user_unblocks_once_a_day(signed_in, user, app):
+    from twofactor.models import SecurityKey
+
+    SecurityKey.objects.create(
+        user=user,
+        name="Záložní klíč",
+        credential_id="backup",
+        public_key=b"x",
+        aaguid="00000000-0000-0000-0000-000000000000",
+        attestation_format="none",
+        attestation_object=b"",
+        key_type="unknown",
+    )
+    device = KlicDevice.objects.get(user=user)
+    _block(device)
+
+    first = signed_in.post("/settings/klic/unblock/", follow=True)
+    assert "is unblocked" in first.content.decode() and not KlicDevice.objects.get().blocked
+
+    _block(device)
+    second = signed_in.post("/settings/klic/unblock/", follow=True)
+    assert "once every 24 hours" in second.content.decode() and KlicDevice.objects.get().blocked
+
+    # A day later (the last unblock moved back, so the sign-in's sudo window still holds).
+    KlicDevice.objects.update(last_unblocked_at=timezone.now() - timedelta(hours=24, minutes=1))
+    third = signed_in.post("/settings/klic/unblock/", follow=True)
+    assert "is unblocked" in third.content.decode() and not KlicDevice.objects.get().blocked
+
+
+# --- re-authentication, removal -------------------------------------------------------------------
+
+
+def test_removing_the_app_needs_the_password_and_the_apps_approval(signed_in, user, app, deliver):
+    with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=False):
+        response = signed_in.post("/settings/klic/remove/")
+        assert response["Location"] == "/account/reauthenticate/"
+        page = signed_in.get("/account/reauthenticate/").content.decode()
+        assert "approve it in MojeID Klíč" in page
+
+        refused = signed_in.post("/account/reauthenticate/", {"password": PASSWORD})
+        assert refused.status_code == 200, "the password alone is not enough"
+
+        assert signed_in.post("/account/reauthenticate/klic/start/").status_code == 200
+        (request,) = app.requests()
+        app.approve(request)
+        assert signed_in.get("/account/reauthenticate/klic/status/").json()["status"] == "approved"
+        done = signed_in.post("/account/reauthenticate/", {"password": PASSWORD})
+        assert done.status_code == 302
+        signed_in.post("/settings/klic/remove/")
+        assert "removed" in deliver()[0][-1].subject
+
+    assert not KlicDevice.objects.filter(user=user).exists()
+    assert app.status().json()["error"] == "unknown_device"
+
+
+# --- the API refuses bad input with 4xx, never 500 ------------------------------------------------
+
+
+GARBAGE = [b"", b"not json", b"[1, 2]", b'{"timestamp": "now"}', b'{"timestamp": 1}', b"\xff\xfe"]
+
+
+def test_garbage_gets_a_json_error_from_every_endpoint(app):
+    # One paired app for all 30 combinations: setting one up costs several password hashes.
+    for endpoint in ["pair", "status", "requests", "approve", "deny"]:
+        for body in GARBAGE:
+            headers = {"X-Klic-Signature": app.sign(body), "X-Klic-Device": app.device_id}
+            if endpoint == "pair":
+                headers.pop("X-Klic-Device")
+
+            response = app.send(endpoint, body, headers)
+
+            assert 400 <= response.status_code < 500, (endpoint, body, response.content)
+            assert response.json()["error"] and response.json()["message"], (endpoint, body)
+
+
+@pytest.mark.parametrize("device_id", ["", "not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+def test_an_unknown_device_is_404(device_id):
+    app = SoftKlic(Client())
+    response = app.call("status", {}, device_id=device_id or None)
+
+    assert (response.status_code, response.json()["error"]) == (404, "unknown_device")
+
+
+def test_a_get_is_405_json():
+    response = Client().get("/api/klic/v1/status")
+    assert response.status_code == 405 and response.json()["error"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"public_key": "bm90IGEga2V5"},
+        {"pin_verifier": "c2hvcnQ"},
+        {"biometrics": "yes"},
+        {"device_name": "x" * 500},
+        {"activation_code": 12345},
+    ],
+    ids=str,
+)
+def test_malformed_pairing_fields_are_400(signed_in, overrides):
+    code = CODE.search(activation_page(signed_in)).group(1)
+
+    response = SoftKlic(Client()).pair(code, **overrides)
+
+    assert response.status_code in (400, 401), response.content
+    assert not KlicDevice.objects.exists()
+
+
+def test_approving_before_the_pairing_is_confirmed_is_refused(signed_in):
+    app = SoftKlic(Client())
+    app.pair(CODE.search(activation_page(signed_in)).group(1))
+
+    response = app.call("requests", {})
+
+    assert (response.status_code, response.json()["error"]) == (409, "not_active")
