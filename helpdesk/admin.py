@@ -31,6 +31,7 @@ from twofactor.models import (
     AuthenticatorModel,
     CertificationLevel,
     KeyType,
+    KlicDevice,
     MetadataLoad,
     SecurityKey,
 )
@@ -199,6 +200,17 @@ class AuthenticatorModelAdmin(ReadOnlyAdmin):
 @admin.register(MetadataLoad)
 class MetadataLoadAdmin(ReadOnlyAdmin):
     list_display = ["source", "number", "next_update", "entries", "loaded_at"]
+
+
+@admin.register(KlicDevice)
+class KlicDeviceAdmin(ReadOnlyAdmin):
+    """Users' MojeID Klíč apps. The PIN is never stored; its verifier hash is not shown either."""
+
+    list_display = ["user", "name", "confirmed", "blocked_at", "failed_pins", "last_used_at"]
+    list_filter = ["confirmed", ("blocked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "name", "device_id"]
+    list_select_related = ["user"]
+    exclude = ["public_key", "pin_verifier"]
 
 
 MAX_INSPECTED_BYTES = 1024 * 1024  # a registration is a few kB; this only bounds the work

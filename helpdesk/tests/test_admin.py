@@ -13,7 +13,7 @@ import pytest
 from django.contrib.admin.utils import display_for_value
 from django.core.management import call_command
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.models import AuditEvent, Profile, User
 from accounts.services.contacts import send_code
@@ -264,3 +264,24 @@ def test_the_outbox_admin_never_shows_an_e_mail_code(desk, user, deliver):
     assert user.profile.email in listing
     assert pin not in listing
     assert pin not in detail
+
+
+def test_the_klic_admin_lists_a_blocked_app_but_never_its_pin_verifier(desk, user):
+    from twofactor.models import KlicDevice
+
+    device = KlicDevice.objects.create(
+        user=user,
+        name="Jana's phone",
+        confirmed=True,
+        public_key=b"spki",
+        pin_verifier="argon2$secret-verifier-hash",
+        failed_pins=5,
+        blocked_at=timezone.now(),
+    )
+
+    listing = desk.get("/admin/twofactor/klicdevice/").content.decode()
+    detail = desk.get(f"/admin/twofactor/klicdevice/{device.pk}/change/").content.decode()
+
+    assert "Jana&#x27;s phone" in listing or "Jana's phone" in listing
+    assert "secret-verifier-hash" not in detail
+    assert desk.post(f"/admin/twofactor/klicdevice/{device.pk}/delete/").status_code == 403
