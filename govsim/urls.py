@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from . import outbox
+from . import klic, outbox
 
 app_name = "govsim"
 
 urlpatterns = [
     path("outbox/", outbox.outbox, name="outbox"),
+    path("klic/", klic.app, name="klic"),
 ]

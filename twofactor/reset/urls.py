@@ -1,3 +1,5 @@
+"""The two-factor reset: "Does your two-factor authentication not function properly?"."""
+
 from django.urls import path
 
 from . import views
@@ -6,4 +8,5 @@ app_name = "reset"
 
 urlpatterns = [
     path("", views.start, name="start"),
+    path("confirm/", views.confirm, name="confirm"),
 ]
