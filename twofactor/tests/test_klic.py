@@ -14,7 +14,9 @@ from conftest import PASSWORD
 from twofactor.klic import services
 from twofactor.models import KlicDevice, KlicLoginRequest
 
+from .softkey import SoftKey
 from .softklic import SoftKlic
+from .test_ceremonies import CERTIFIED, ROOT, add_key, key_step
 
 pytestmark = pytest.mark.django_db
 
@@ -290,33 +292,39 @@ def test_without_another_factor_only_the_helpdesk_unblocks(signed_in, user, app,
     assert (event.user, event.actor) == (user, staff)
 
 
-def test_with_a_security_key_the_user_unblocks_once_a_day(signed_in, user, app):
-    from twofactor.models import SecurityKey
+def sign_in_with_key(client, user, key) -> None:
+    assert password_step(client, user)["Location"] == "/login/key/"
+    assert key_step(client, key)[1].status_code == 200
 
-    SecurityKey.objects.create(
-        user=user,
-        name="Záložní klíč",
-        credential_id="backup",
-        public_key=b"x",
-        aaguid="00000000-0000-0000-0000-000000000000",
-        attestation_format="none",
-        attestation_object=b"",
-        key_type="unknown",
-    )
+
+@pytest.fixture
+def backup_key(signed_in, app):
+    """A security key added after the app; the browser is signed out afterwards."""
+    key = SoftKey(CERTIFIED, authority=ROOT)
+    assert add_key(signed_in, key).status_code == 200
+    key.credential_id = next(iter(key.credentials))
+    signed_in.post("/logout/")
+    return key
+
+
+def test_with_a_security_key_the_user_unblocks_once_a_day(client, user, app, backup_key):
     device = KlicDevice.objects.get(user=user)
     _block(device)
+    sign_in_with_key(client, user, backup_key)
 
-    first = signed_in.post("/settings/klic/unblock/", follow=True)
+    first = client.post("/settings/klic/unblock/", follow=True)
     assert "is unblocked" in first.content.decode() and not KlicDevice.objects.get().blocked
 
     _block(device)
-    second = signed_in.post("/settings/klic/unblock/", follow=True)
+    second = client.post("/settings/klic/unblock/", follow=True)
     assert "once every 24 hours" in second.content.decode() and KlicDevice.objects.get().blocked
 
-    # A day later (the last unblock moved back, so the sign-in's sudo window still holds).
-    KlicDevice.objects.update(last_unblocked_at=timezone.now() - timedelta(hours=24, minutes=1))
-    third = signed_in.post("/settings/klic/unblock/", follow=True)
-    assert "is unblocked" in third.content.decode() and not KlicDevice.objects.get().blocked
+    with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1), tick=False):
+        sign_in_with_key(client, user, backup_key)  # yesterday's session has long expired
+        third = client.post("/settings/klic/unblock/", follow=True)
+        assert "is unblocked" in third.content.decode()
+    assert not KlicDevice.objects.get().blocked
+    assert AuditEvent.objects.filter(user=user, kind="klic_unblocked").count() == 2
 
 
 # --- re-authentication, removal -------------------------------------------------------------------
