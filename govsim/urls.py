@@ -1,6 +1,9 @@
-"""URLs of the simulated world, mounted under /sim/ in the embedded default."""
+"""URLs of the simulated world, mounted under /sim/ in the embedded default and at the root when
+the simulator runs on its own (`govsim.standalone_urls`, the `govsim` service of docker-compose).
+Its admin site is mounted beside it (`govsim.admin_urls`): an admin cannot live in a namespace.
+"""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import klic, outbox
 
@@ -9,4 +12,8 @@ app_name = "govsim"
 urlpatterns = [
     path("outbox/", outbox.outbox, name="outbox"),
     path("klic/", klic.app, name="klic"),
+    path("rob/", include("govsim.rob.urls")),
+    path("isds/", include("govsim.isds.urls")),
+    path("nia/", include("govsim.nia.urls")),
+    path("czechpoint/", include("czechpoint.urls")),
 ]

@@ -72,9 +72,19 @@ INSTALLED_APPS = [
     "accounts",
     "twofactor",
     "nia_link",
-    "czechpoint",
     "helpdesk",
 ]
+
+# The simulated state systems (base register, data boxes, NIA) and the Czech POINT desk: never
+# imported by the portal, installed where they are served, embedded under /sim/ or standalone.
+ROOT_URLCONF = env.str("ROOT_URLCONF", default="mojeid.urls")
+GOVSIM_STANDALONE = ROOT_URLCONF == "govsim.standalone_urls"
+GOVSIM_EMBEDDED = not GOVSIM_STANDALONE and env.bool("GOVSIM_EMBEDDED", default=not PRODUCTION)
+GOVSIM_APPS = ["govsim", "govsim.rob", "govsim.isds", "govsim.nia", "czechpoint"]
+if GOVSIM_EMBEDDED or GOVSIM_STANDALONE:
+    INSTALLED_APPS += GOVSIM_APPS
+# Systems that answer as if they were down, whatever the admin's switches say: "rob,isds,nia".
+GOVSIM_OUTAGES = env.list("GOVSIM_OUTAGES", default=[])
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -91,8 +101,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-GOVSIM_EMBEDDED = env.bool("GOVSIM_EMBEDDED", default=not PRODUCTION)
-ROOT_URLCONF = "mojeid.urls"
 WSGI_APPLICATION = "mojeid.wsgi.application"
 
 TEMPLATES = [

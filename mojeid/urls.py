@@ -16,4 +16,7 @@ urlpatterns = [
 ]
 
 if settings.GOVSIM_EMBEDDED:
-    urlpatterns.append(path("sim/", include("govsim.urls")))
+    urlpatterns += [
+        path("sim/admin/", include("govsim.admin_urls")),
+        path("sim/", include("govsim.urls")),
+    ]

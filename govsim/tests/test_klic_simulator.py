@@ -8,7 +8,6 @@ to the verifier sent at pairing) and answers per the contract, so the app is tes
 portal's side of the API.
 """
 
-import ast
 import base64
 import hashlib
 import json
@@ -29,8 +28,6 @@ from django.db import connections
 
 URL = "/sim/klic/"
 GOVSIM = Path(__file__).resolve().parents[1]
-PORTAL_APPS = ("accounts", "twofactor", "nia_link", "helpdesk", "czechpoint")
-PORTAL_MODULES = ("mojeid.models", "mojeid.messaging")
 
 CODE = "ABCD-EFGH-JK23"
 PIN = "2468"
@@ -92,50 +89,6 @@ def test_the_script_has_no_texts_of_its_own():
         "error_network",
     ):
         assert f'data-text="{key}"' in template, key
-
-
-def _imported_modules(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    names = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.append(node.module)
-            names += [f"{node.module}.{alias.name}" for alias in node.names]
-    return names
-
-
-def _is_portal_module(name: str) -> bool:
-    return any(name == app or name.startswith(app + ".") for app in PORTAL_APPS) or any(
-        name == module or name.startswith(module + ".") for module in PORTAL_MODULES
-    )
-
-
-def test_no_module_of_the_simulated_world_imports_portal_code():
-    offending = {}
-    for path in sorted(GOVSIM.rglob("*.py")):
-        if "tests" in path.relative_to(GOVSIM).parts:
-            continue  # tests may set up portal state; the simulator itself may not use it
-        portal = [name for name in _imported_modules(path) if _is_portal_module(name)]
-        if portal:
-            offending[str(path.relative_to(GOVSIM.parent))] = portal
-
-    assert offending == {}
-
-
-def test_the_import_check_recognises_portal_imports(tmp_path):
-    module = tmp_path / "example.py"
-    module.write_text(
-        "import json\nfrom django.urls import path\nimport twofactor.models\n"
-        "from accounts import services\nfrom mojeid import messaging\n"
-        "from mojeid import settings\n",
-        encoding="utf-8",
-    )
-
-    portal = [name for name in _imported_modules(module) if _is_portal_module(name)]
-
-    assert portal == ["twofactor.models", "accounts", "accounts.services", "mojeid.messaging"]
 
 
 # --- A fake portal, played through Playwright's request interception ---------------------------

@@ -1,0 +1,1 @@
+"""The simulated data box system (ISDS): boxes, authorised persons, messages."""

@@ -1,0 +1,1 @@
+"""The simulated base register of inhabitants (ROB): citizens, data-provision requests, changes."""

@@ -1,0 +1,10 @@
+"""ROOT_URLCONF of the simulator running on its own: the state systems at the root."""
+
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("admin/", include("govsim.admin_urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("govsim.urls")),
+]
