@@ -1,5 +1,5 @@
 #!/bin/sh
-# One image, three roles: web (migrates, then gunicorn), worker and beat.
+# One image, four roles: web (migrates, then gunicorn), worker, beat, and govsim (the simulator).
 set -eu
 
 # A secret key of this installation, made once and shared by web, worker and beat through a
@@ -16,6 +16,13 @@ case "${1:-web}" in
     # The bundled FIDO metadata at once (offline, idempotent); the daily refresh brings the BLOB.
     python manage.py load_fido_metadata
     exec gunicorn mojeid.wsgi --bind 0.0.0.0:8000 --workers "${WEB_WORKERS:-2}" \
+      --access-logfile - --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+    ;;
+  govsim)
+    # The simulated state systems on their own (ROOT_URLCONF=govsim.standalone_urls, own database).
+    python manage.py migrate --no-input
+    python manage.py seed_govsim --portal-url "${PORTAL_URL:-http://localhost:8000}"
+    exec gunicorn mojeid.wsgi --bind 0.0.0.0:8001 --workers "${WEB_WORKERS:-2}" \
       --access-logfile - --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
     ;;
   worker)

@@ -3,7 +3,10 @@
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from .views import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", include("govsim.admin_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("govsim.urls")),

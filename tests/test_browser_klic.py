@@ -66,7 +66,9 @@ def test_set_up_then_sign_in_approved_in_the_simulated_app_then_a_denial(tabs, m
     qr_content = portal.text_content("#qr-content").strip()
     assert qr_content.startswith("mojeidklic:activate?")
 
-    phone.goto(f"{origin}/sim/klic/")
+    # The phone is on another origin (127.0.0.1, as the standalone simulator would be on its own
+    # port): its calls to the portal's API are cross-origin and need the API's CORS answers.
+    phone.goto(f"{origin.replace('localhost', '127.0.0.1')}/sim/klic/")
     phone.fill("#pair-input", qr_content)
     phone.fill("#pin", PIN)
     phone.fill("#pin-again", PIN)

@@ -1,7 +1,9 @@
 """The app's JSON API (`/api/klic/v1/…`), as the README documents it. Thin: authenticate the
 call by its signature, parse, call a service, answer. Every refusal is a 4xx JSON error.
 
-No cookies are involved (the app signs each call), so CSRF protection does not apply here.
+No cookies are involved (the app signs each call), so CSRF protection does not apply here, and any
+web origin may call it (CORS): a page elsewhere gains nothing a signature does not give it. That
+lets the phone-app simulator run on the simulator's own origin.
 """
 
 import time
@@ -57,6 +59,14 @@ def _error(problem: ApiError) -> JsonResponse:
     return JsonResponse({**body, **problem.extra}, status=problem.status)
 
 
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST",
+    "Access-Control-Allow-Headers": "Content-Type, X-Klic-Signature, X-Klic-Device",
+    "Access-Control-Max-Age": "3600",
+}
+
+
 def _endpoint(signed_by_device: bool) -> Callable:
     """Wrap an API view: POST only, errors as JSON, and (unless pairing) the device's signature."""
 
@@ -64,6 +74,14 @@ def _endpoint(signed_by_device: bool) -> Callable:
         @csrf_exempt
         @wraps(view)
         def endpoint(request: HttpRequest) -> JsonResponse:
+            response = _answer(request)
+            for header, value in CORS_HEADERS.items():
+                response[header] = value
+            return response
+
+        def _answer(request: HttpRequest) -> JsonResponse:
+            if request.method == "OPTIONS":  # a browser's preflight for a cross-origin call
+                return JsonResponse({}, status=200)
             try:
                 if request.method != "POST":
                     raise ApiError("method_not_allowed", 405)

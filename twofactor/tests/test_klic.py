@@ -413,3 +413,15 @@ def test_approving_before_the_pairing_is_confirmed_is_refused(signed_in):
     response = app.call("requests", {})
 
     assert (response.status_code, response.json()["error"]) == (409, "not_active")
+
+
+def test_the_api_answers_cross_origin_preflights_and_calls():
+    preflight = Client().options(
+        "/api/klic/v1/status",
+        headers={"Origin": "http://localhost:8001", "Access-Control-Request-Method": "POST"},
+    )
+    call = SoftKlic(Client()).call("status", {}, device_id="00000000-0000-0000-0000-000000000000")
+
+    assert preflight.status_code == 200
+    assert "X-Klic-Signature" in preflight["Access-Control-Allow-Headers"]
+    assert call["Access-Control-Allow-Origin"] == "*"

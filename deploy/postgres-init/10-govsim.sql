@@ -1,0 +1,2 @@
+-- The simulated state systems keep their data apart from the portal's.
+CREATE DATABASE govsim OWNER mojeid;
