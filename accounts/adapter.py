@@ -20,6 +20,14 @@ class AccountAdapter:
         """A template to include in the re-authentication form for a second factor, or None."""
         return None
 
+    def second_factor_missing(self, request: HttpRequest) -> bool:
+        """True when the signed-in user has a second factor this session has not proved.
+
+        Such a session came in by a path that skipped the second step (the admin's own login,
+        say); `SecondFactorMiddleware` ends it.
+        """
+        return False
+
     def verify_reauthentication(self, request: HttpRequest, user, data: QueryDict) -> bool:
         """Check the second factor posted with the password; True when none is needed.
 

@@ -1,4 +1,5 @@
-"""Session lifetime (idle and absolute timeouts) and the re-authentication redirect."""
+"""Session lifetime (idle and absolute timeouts), the second factor of every session, and the
+re-authentication redirect."""
 
 import time
 from urllib.parse import urlencode
@@ -10,6 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from .adapter import get_adapter
 from .audit import record
 from .models import AuditEvent
 from .reauth import AUTH_AT, LAST_SEEN, ReauthenticationRequired, stash_pending_action
@@ -41,6 +43,27 @@ class SessionLifetimeMiddleware:
                 messages.info(request, _("Your session expired. Please sign in again."))
             elif now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
                 session[LAST_SEEN] = now
+        return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """End a session of a user with a second factor that this session never proved.
+
+    Every sign-in page of the portal asks for the second factor; this catches any other way in
+    (the admin's login, the simulator admin's, a future one), and a session that was signed in
+    with the password alone before the user added a factor elsewhere.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated and get_adapter().second_factor_missing(request):
+            user = request.user
+            auth.logout(request)
+            record(AuditEvent.Kind.SESSION_EXPIRED, user=user, request=request, why="second factor")
+            messages.info(request, _("Sign in again with your second factor."))
+            return redirect(f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': request.path})}")
         return self.get_response(request)
 
 

@@ -15,10 +15,11 @@ from django.contrib import admin
 from django.contrib.admin.utils import display_for_value
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import LOCKED_FIELDS, AuditEvent, Profile, User
@@ -36,6 +37,15 @@ from twofactor.models import (
     SecurityKey,
 )
 
+
+def _sign_in_through_the_portal(request: HttpRequest, extra_context=None) -> HttpResponse:
+    """The admin has no login of its own: the portal's asks for the second factor too."""
+    return redirect_to_login(
+        request.GET.get("next") or reverse("admin:index"), login_url=reverse("accounts:login")
+    )
+
+
+admin.site.login = _sign_in_through_the_portal
 admin.site.site_header = _("MojeID helpdesk")
 admin.site.site_title = _("MojeID helpdesk")
 admin.site.index_title = _("Administration")

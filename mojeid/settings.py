@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): key or Klíč
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionLifetimeMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "accounts.middleware.ReauthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -26,6 +26,12 @@ class TwoFactorAccountAdapter(AccountAdapter):
             return reverse("twofactor:klic:login")
         return None
 
+    def second_factor_missing(self, request) -> bool:
+        user = request.user
+        if user.is_verified():  # django-otp: a key or the app completed this session's sign-in
+            return False
+        return user.security_keys.exists() or klic_services.active_device(user) is not None
+
     def reauthentication_template(self, request, user) -> str | None:
         if user.security_keys.exists():
             return "twofactor/reauth_key.html"

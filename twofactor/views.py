@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
 
 from accounts import flows as account_flows
 from accounts.reauth import ReauthenticationRequired, raise_if_reauthentication_required
@@ -95,6 +96,8 @@ def add_key_verify(request: HttpRequest) -> JsonResponse:
         return _reauthenticate()
     except CeremonyError:
         return _error(flows.BAD_KEY_DATA)
+    # The key has just proved itself in this session: the session counts as verified by it.
+    otp_login(request, key)
     messages.success(request, _("The security key is added."))
     return JsonResponse({"redirect": reverse("twofactor:key_detail", args=[key.pk])})
 

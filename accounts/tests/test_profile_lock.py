@@ -171,8 +171,7 @@ def admin_client(make_user):
     make_user("helpdesk", email="helpdesk@example.cz", is_staff=True, is_superuser=True)
     admin = Client(HTTP_ACCEPT_LANGUAGE="en")
     response = admin.post(
-        "/admin/login/?next=/admin/",
-        {"username": "helpdesk", "password": PASSWORD, "next": "/admin/"},
+        "/login/?next=/admin/", {"login": "helpdesk", "password": PASSWORD, "next": "/admin/"}
     )
     assert response.status_code == 302, "the admin login should accept the helpdesk user"
     return admin

@@ -40,8 +40,8 @@ def staff(make_user):
 def desk(staff):
     """A second browser: the helpdesk operator signed in through the admin's login page."""
     browser = _english_client()
-    response = browser.post("/admin/login/", {"username": "helpdesk", "password": PASSWORD})
-    assert response.status_code == 302, "the admin login should accept the staff user"
+    response = browser.post("/login/", {"login": "helpdesk", "password": PASSWORD})
+    assert response.status_code == 302, "the portal's login should accept the staff user"
     return browser
 
 
@@ -57,12 +57,16 @@ def _last_sign_in(page: str) -> str:
 # --- Signing in and out ---------------------------------------------------------------------
 
 
-def test_staff_sign_in_to_the_admin_is_audited(staff):
+def test_staff_sign_in_to_the_admin_goes_through_the_portal_and_is_audited(staff):
     browser = _english_client()
+    assert browser.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
+    assert browser.get("/admin/login/?next=/admin/")["Location"] == "/login/?next=/admin/"
 
-    response = browser.post("/admin/login/", {"username": "helpdesk", "password": PASSWORD})
+    response = browser.post(
+        "/login/", {"login": "helpdesk", "password": PASSWORD, "next": "/admin/"}
+    )
 
-    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
     assert browser.get("/admin/").status_code == 200
     assert AuditEvent.objects.filter(user=staff, kind=AuditEvent.Kind.LOGIN).count() == 1
 
@@ -70,7 +74,7 @@ def test_staff_sign_in_to_the_admin_is_audited(staff):
 def test_a_wrong_admin_password_is_refused_and_audited_as_a_failed_sign_in(staff):
     browser = _english_client()
 
-    response = browser.post("/admin/login/", {"username": "helpdesk", "password": "wrong"})
+    response = browser.post("/login/", {"login": "helpdesk", "password": "wrong"})
 
     assert response.status_code == 200, "the login form is shown again"
     assert browser.get("/admin/").status_code == 302
@@ -222,9 +226,7 @@ def test_a_superuser_without_an_e_mail_can_sign_in_to_the_admin(monkeypatch):
     call_command("createsuperuser", interactive=False, username="admin1", stdout=StringIO())
     browser = _english_client()
 
-    response = browser.post(
-        "/admin/login/", {"username": "admin1", "password": "admin-heslo-2027-x"}
-    )
+    response = browser.post("/login/", {"login": "admin1", "password": "admin-heslo-2027-x"})
 
     assert response.status_code == 302
     assert browser.get("/admin/accounts/user/").status_code == 200

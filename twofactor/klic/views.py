@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
 
 from accounts import flows as account_flows
 from accounts import ratelimit
@@ -92,6 +93,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if account_flows.reauthenticate(request, form.cleaned_data["password"], request.POST):
             services.confirm_pairing(device, request=request)
+            otp_login(request, device)  # the app is now this session's proved second factor
             messages.success(
                 request, _("MojeID Klíč is set. Sign-ins can now be approved in the app.")
             )

@@ -425,3 +425,24 @@ def test_the_api_answers_cross_origin_preflights_and_calls():
     assert preflight.status_code == 200
     assert "X-Klic-Signature" in preflight["Access-Control-Allow-Headers"]
     assert call["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_session_that_skipped_the_second_factor_is_ended(client, user, app):
+    """Any way in that skips the second step (here Django's force_login) does not last."""
+    client.post("/logout/")
+    client.force_login(user)
+
+    response = client.get("/settings/")
+
+    assert response["Location"] == "/login/?next=%2Fsettings%2F"
+    assert client.get("/settings/")["Location"].startswith("/login/"), "signed out"
+    assert AuditEvent.objects.filter(user=user, kind="session_expired").exists()
+
+
+def test_adding_the_first_factor_keeps_the_session(signed_in, user):
+    """The password-only session that sets the app up has just proved it: it stays."""
+    paired_app(signed_in)
+
+    page = signed_in.get("/settings/")
+
+    assert page.status_code == 200 and page.wsgi_request.user.is_verified()
