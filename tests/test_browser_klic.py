@@ -61,7 +61,9 @@ def test_set_up_then_sign_in_approved_in_the_simulated_app_then_a_denial(tabs, m
     # Set up: the portal shows the QR content, the app pairs with it.
     sign_in(portal, origin)
     portal.wait_for_url(f"{origin}/settings/")
-    portal.goto(f"{origin}/settings/klic/set/")
+    portal.goto(f"{origin}/settings/")
+    portal.click("#two-factor form[action$='/settings/klic/set/'] button")
+    portal.wait_for_url(f"{origin}/settings/klic/set/")
     portal.click("details summary")
     qr_content = portal.text_content("#qr-content").strip()
     assert qr_content.startswith("mojeidklic:activate?")

@@ -23,6 +23,7 @@ from .models import SecurityKey
 CHALLENGE = "mojeid_webauthn_{}"
 MAX_CREDENTIAL_JSON = 64 * 1024
 PENDING_LOGIN = "mojeid_pending_login"
+KEY_PROVED_AT = "mojeid_key_proved_at"
 REGISTER, AUTHENTICATE, REAUTHENTICATE = "register", "authenticate", "reauthenticate"
 BAD_KEY_DATA = _("Registration failed, incorrect data from security key.")
 BAD_ASSERTION = _("The security key could not be verified. Try again.")
@@ -161,4 +162,13 @@ def verify_reauthentication(request: HttpRequest, user: User, posted_credential:
         authenticate(request, user, credential, ceremony=REAUTHENTICATE)
     except CeremonyError:
         return False
+    request.session[KEY_PROVED_AT] = time.time()
     return True
+
+
+def key_proved_recently(request: HttpRequest) -> bool:
+    """This session signed in with a security key, or re-authenticated with one just now."""
+    if isinstance(getattr(request.user, "otp_device", None), SecurityKey):
+        return True
+    proved_at = request.session.get(KEY_PROVED_AT, 0)
+    return time.time() - proved_at <= settings.REAUTHENTICATION_WINDOW_SECONDS

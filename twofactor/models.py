@@ -165,6 +165,10 @@ class KlicDevice(Device):
     confirmed = models.BooleanField(_("confirmed"), default=False)
     # The app names itself with this opaque id in every API call (never the database id).
     device_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The code it paired with: the set-up page confirms only the app of the code it showed.
+    activation = models.ForeignKey(
+        "KlicActivation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     public_key = models.BinaryField()  # SubjectPublicKeyInfo (DER) of the app's P-256 key
     pin_verifier = models.CharField(max_length=256)  # a password hash of the app's PIN verifier
     biometrics = models.BooleanField(_("biometrics"), default=False)

@@ -70,7 +70,12 @@
 
   var setup = document.getElementById("klic-setup");
   if (setup) {
+    var expires = Number(setup.dataset.expires || 0) * 1000;
     (async function poll() {
+      if (expires && Date.now() > expires) {  // the code is dead: stop asking
+        setup.textContent = setup.dataset.msgExpired;
+        return;
+      }
       try {
         var answer = await getJSON(setup.dataset.statusUrl);
         if (answer.paired && answer.redirect) { window.location.assign(answer.redirect); return; }

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -91,7 +91,7 @@ def load_public_key(spki: bytes) -> ec.EllipticCurvePublicKey:
     """The app's key: P-256 only, as WebCrypto exports it (DER SubjectPublicKeyInfo)."""
     try:
         key = serialization.load_der_public_key(spki)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise ApiError("bad_request", 400, "public_key is not a DER public key") from None
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
         raise ApiError("bad_request", 400, "public_key must be an ECDSA P-256 key")
@@ -134,7 +134,7 @@ def parse_body(body: bytes, now: float) -> SignedBody:
     timestamp = data.get("timestamp")
     if not isinstance(timestamp, int) or isinstance(timestamp, bool):
         raise ApiError("bad_request", 400, "timestamp must be an integer (Unix seconds)")
-    if abs(now - timestamp) > CLOCK_SKEW_SECONDS:
+    if abs(int(now) - timestamp) > CLOCK_SKEW_SECONDS:  # ints: a huge value must not overflow
         raise ApiError("replayed", 401, "the timestamp is too far from the portal's clock")
     nonce = data.get("nonce")
     if len(b64url_decode(nonce, "nonce")) < NONCE_MIN_BYTES:
@@ -159,7 +159,10 @@ def string_field(data: dict, name: str, *, max_length: int = 200, required: bool
 
 
 def challenges_match(expected: str, given) -> bool:
-    return isinstance(given, str) and hmac.compare_digest(expected.encode(), given.encode())
+    if not isinstance(given, str):
+        return False
+    # surrogatepass: a lone surrogate in the JSON must compare unequal, not crash.
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 _BROWSERS = [

@@ -7,6 +7,7 @@ lets the phone-app simulator run on the simulator's own origin.
 """
 
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable
 from functools import wraps
@@ -21,7 +22,6 @@ from accounts.audit import client_address
 from ..internal.klic import (
     VERIFIER_BYTES,
     ApiError,
-    b64url,
     b64url_decode,
     device_id_from_header,
     load_public_key,
@@ -96,11 +96,15 @@ def _endpoint(signed_by_device: bool) -> Callable:
                     request.headers.get("X-Klic-Signature"),
                 )
                 body = parse_body(request.body, time.time())
-                services.remember_nonce(str(device.device_id), body.nonce)
+                services.remember_nonce(services.nonce_owner(device.public_key), body.nonce)
                 _limit(f"device:{device.pk}", CALLS_PER_DEVICE_PER_HOUR)
                 return view(request, device, body.data)
             except ApiError as problem:
                 return _error(problem)
+            except (ValueError, TypeError, UnicodeError, OverflowError):
+                # A safety net for input shapes the checks above did not foresee: still the
+                # app's fault, so a 400 and not a 500.
+                return _error(ApiError("bad_request", 400, "malformed request"))
 
         return endpoint
 
@@ -122,7 +126,7 @@ def pair(request: HttpRequest) -> JsonResponse:
     data = body.data
     spki = b64url_decode(data.get("public_key"), "public_key")
     verify_signature(load_public_key(spki), request.body, request.headers.get("X-Klic-Signature"))
-    services.remember_nonce(b64url(spki)[:64], body.nonce)
+    services.remember_nonce(services.nonce_owner(spki), body.nonce)
     verifier = b64url_decode(data.get("pin_verifier"), "pin_verifier", length=VERIFIER_BYTES)
     biometrics = data.get("biometrics", False)
     if not isinstance(biometrics, bool):
@@ -132,11 +136,17 @@ def pair(request: HttpRequest) -> JsonResponse:
         public_key=spki,
         pin_verifier=verifier,
         biometrics=biometrics,
-        device_name=string_field(data, "device_name", max_length=100, required=False)
-        or "MojeID Klíč",
+        device_name=device_name(data),
         request=request,
     )
     return JsonResponse({"device_id": str(device.device_id), "status": "pending"}, status=201)
+
+
+def device_name(data: dict) -> str:
+    name = string_field(data, "device_name", max_length=100, required=False) or "MojeID Klíč"
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn") for char in name):
+        raise ApiError("bad_request", 400, "device_name has control or invisible characters")
+    return name
 
 
 @_endpoint(signed_by_device=True)

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts import ratelimit
+from accounts.audit import client_address
 from accounts.models import User
 
 from ..models import KlicDevice
@@ -20,6 +21,7 @@ LOGIN, REAUTHENTICATE = "login", "reauthenticate"
 SESSION_KEY = "mojeid_klic_{}"
 REQUESTS_PER_USER = 10  # in REQUEST_WINDOW_SECONDS: a page reload asks again, a script cannot flood
 REQUEST_WINDOW_SECONDS = 600
+REQUESTS_PER_ADDRESS = 60
 
 NOT_USABLE = _("MojeID Klíč is blocked after five wrong PINs. Sign in another way, or unblock it.")
 TOO_MANY = _("Too many sign-in requests. Wait a few minutes and try again.")
@@ -44,6 +46,13 @@ def ask(request: HttpRequest, user: User, *, purpose: str, service: str) -> None
             "klic-request",
             str(user.pk),
             limit=REQUESTS_PER_USER,
+            per_seconds=REQUEST_WINDOW_SECONDS,
+        )
+        # Per address too: one visitor with passwords must not flood several users' apps.
+        ratelimit.hit(
+            "klic-request-address",
+            str(client_address(request)),
+            limit=REQUESTS_PER_ADDRESS,
             per_seconds=REQUEST_WINDOW_SECONDS,
         )
     except ratelimit.RateLimited:

@@ -32,6 +32,9 @@ from ..internal.klic import (
 from ..models import KlicActivation, KlicDevice, KlicLoginRequest
 
 ACTIVATION_LIFETIME = timedelta(minutes=10)
+# An app paired but not confirmed is forgotten after this: the user confirms while the set-up
+# page is still open.
+CONFIRMATION_WINDOW = timedelta(minutes=15)
 LOGIN_REQUEST_LIFETIME = timedelta(minutes=2)
 MAX_WRONG_PINS = 5
 UNBLOCK_INTERVAL = timedelta(hours=24)
@@ -50,6 +53,7 @@ def start_activation(user: User) -> tuple[str, KlicActivation]:
     code = new_activation_code()
     with transaction.atomic():
         user.klic_activations.filter(used_at=None).delete()
+        user.klic_devices.filter(confirmed=False).delete()  # an unfinished earlier pairing
         activation = KlicActivation.objects.create(
             user=user,
             code_hash=code_hash(settings.SECRET_KEY, normalise_code(code)),
@@ -93,6 +97,7 @@ def pair(
         user.klic_devices.filter(confirmed=False).delete()  # an earlier, unfinished pairing
         device = KlicDevice.objects.create(
             user=user,
+            activation=activation,
             name=device_name[:100],
             public_key=public_key,
             pin_verifier=make_password(b64url(pin_verifier)),
@@ -108,30 +113,52 @@ def pair(
     return device
 
 
-def pending_pairing(user: User) -> KlicDevice | None:
-    """The app paired through the API and waiting for the user to confirm it, if any."""
-    return user.klic_devices.filter(confirmed=False).order_by("-paired_at").first()
+def pending_pairing(user: User, activation_id: int | None) -> KlicDevice | None:
+    """The app that paired with this activation code and waits for the user's confirmation."""
+    if activation_id is None:
+        return None
+    return (
+        user.klic_devices.filter(
+            confirmed=False,
+            activation_id=activation_id,
+            paired_at__gt=timezone.now() - CONFIRMATION_WINDOW,
+        )
+        .order_by("-paired_at")
+        .first()
+    )
 
 
-def confirm_pairing(device: KlicDevice, *, request: HttpRequest | None = None) -> None:
-    """The user signed in again: the app becomes their MojeID Klíč (replacing an older one)."""
+def confirm_pairing(device: KlicDevice, *, request: HttpRequest | None = None) -> bool:
+    """The user signed in again: the app becomes their MojeID Klíč (replacing an older one).
+
+    False if the device is gone meanwhile (a new pairing replaced it, or it was removed).
+    """
     with transaction.atomic():
-        device = KlicDevice.objects.select_for_update().select_related("user").get(pk=device.pk)
+        device = (
+            KlicDevice.objects.select_for_update()
+            .select_related("user")
+            .filter(pk=device.pk)
+            .first()
+        )
+        if device is None:
+            return False
         if device.confirmed:
-            return
+            return True
         device.user.klic_devices.exclude(pk=device.pk).delete()
         device.confirmed, device.confirmed_at = True, timezone.now()
         device.save(update_fields=["confirmed", "confirmed_at"])
         record(AuditEvent.Kind.KLIC_CONFIRMED, user=device.user, request=request)
         _tell(device.user, "klic_paired", device)
+    return True
 
 
 def remove_device(
     device: KlicDevice, *, request: HttpRequest | None = None, actor: User | object = SELF
 ) -> None:
+    """Remove the user's app, and any pairing of theirs still waiting for confirmation."""
     with transaction.atomic():
         user = device.user
-        device.delete()
+        user.klic_devices.all().delete()
         record(AuditEvent.Kind.KLIC_REMOVED, user=user, actor=actor, request=request)
         _tell(user, "klic_removed", device)
 
@@ -151,8 +178,14 @@ def device_for_api(device_id) -> KlicDevice:
     return device
 
 
+def nonce_owner(public_key: bytes) -> str:
+    """Nonces are remembered per app key, so a signed pairing call cannot be replayed as a
+    device call of the same app either."""
+    return hashlib.sha256(bytes(public_key)).hexdigest()
+
+
 def remember_nonce(owner: str, nonce: str) -> None:
-    """Accept each nonce once per device (or per new key when pairing)."""
+    """Accept each nonce once per app key."""
     digest = hashlib.sha256(f"{owner}:{nonce}".encode()).hexdigest()
     if not cache.add(f"klic-nonce:{digest}", 1, NONCE_MEMORY_SECONDS):
         raise ApiError("replayed", 401, "this call was made before")
@@ -301,6 +334,8 @@ def take_approval(
         if login.status == KlicLoginRequest.Status.APPROVED:
             if not login.device.confirmed or login.device.blocked:
                 return "gone", None
+            if login.decided_at < timezone.now() - LOGIN_REQUEST_LIFETIME:
+                return "expired", None  # an approval is for now, not to be kept for later
             if not take:
                 return "approved", None
             login.status = KlicLoginRequest.Status.COMPLETED

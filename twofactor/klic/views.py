@@ -21,7 +21,7 @@ from accounts import flows as account_flows
 from accounts import ratelimit
 from accounts.adapter import get_adapter
 from accounts.forms import ReauthenticationForm
-from accounts.reauth import raise_if_reauthentication_required
+from accounts.reauth import ReauthenticationRequired, raise_if_reauthentication_required
 
 from .. import flows as key_flows
 from ..internal.klic import qr_content
@@ -29,6 +29,7 @@ from . import flows, services
 
 ACTIVATIONS_PER_HOUR = 10
 SETTINGS = "accounts:settings"
+ACTIVATION = "mojeid_klic_activation"  # the activation whose code this session showed
 
 
 def _settings_section() -> HttpResponse:
@@ -45,8 +46,9 @@ def _qr_svg(content: str) -> str:
 
 @never_cache
 @login_required
+@require_POST
 def set_up(request: HttpRequest) -> HttpResponse:
-    """A fresh activation code, as QR code and as text (each visit replaces the previous one)."""
+    """A fresh activation code, as QR code and as text (it replaces any previous one)."""
     raise_if_reauthentication_required(request)
     try:
         ratelimit.hit(
@@ -56,6 +58,7 @@ def set_up(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Too many activation codes in an hour. Try again later."))
         return _settings_section()
     code, activation = services.start_activation(request.user)
+    request.session[ACTIVATION] = activation.pk
     content = qr_content(code, request.build_absolute_uri("/").rstrip("/"))
     return render(
         request,
@@ -72,8 +75,8 @@ def set_up(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def set_up_status(request: HttpRequest) -> JsonResponse:
-    """Polled by the set-up page: has an app paired with the code?"""
-    if services.pending_pairing(request.user):
+    """Polled by the set-up page: has an app paired with the code it shows?"""
+    if services.pending_pairing(request.user, request.session.get(ACTIVATION)):
         return JsonResponse({"paired": True, "redirect": reverse("twofactor:klic:confirm")})
     return JsonResponse({"paired": False})
 
@@ -83,16 +86,25 @@ def set_up_status(request: HttpRequest) -> JsonResponse:
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest) -> HttpResponse:
-    """The user signs in again to confirm that the paired app is theirs."""
-    device = services.pending_pairing(request.user)
-    if device is None:
+    """The user signs in again to confirm that the paired app is theirs.
+
+    Only the app that paired with the code this session showed, and only the one on the page
+    (its id is posted back), is confirmed.
+    """
+    device = services.pending_pairing(request.user, request.session.get(ACTIVATION))
+    if device is None or (
+        request.method == "POST" and request.POST.get("device") != str(device.device_id)
+    ):
         messages.info(request, _("No paired app is waiting for confirmation."))
         return _settings_section()
     form = ReauthenticationForm(request.POST or None)
     second_factor = get_adapter().reauthentication_template(request, request.user)
     if request.method == "POST" and form.is_valid():
         if account_flows.reauthenticate(request, form.cleaned_data["password"], request.POST):
-            services.confirm_pairing(device, request=request)
+            if not services.confirm_pairing(device, request=request):
+                messages.info(request, _("No paired app is waiting for confirmation."))
+                return _settings_section()
+            request.session.pop(ACTIVATION, None)
             otp_login(request, device)  # the app is now this session's proved second factor
             messages.success(
                 request, _("MojeID Klíč is set. Sign-ins can now be approved in the app.")
@@ -110,7 +122,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
 @require_POST
 def remove(request: HttpRequest) -> HttpResponse:
     raise_if_reauthentication_required(request)
-    device = services.active_device(request.user) or services.pending_pairing(request.user)
+    device = services.active_device(request.user) or request.user.klic_devices.first()
     if device is not None:
         services.remove_device(device, request=request)
         messages.success(request, _("MojeID Klíč is removed from your account."))
@@ -120,12 +132,15 @@ def remove(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def unblock(request: HttpRequest) -> HttpResponse:
-    """Once a day, and only for a user who can prove another second factor (a security key)."""
+    """Once a day, and only for a user who has just proved another second factor: this session
+    signed in with a security key, or re-authenticated with one."""
     raise_if_reauthentication_required(request)
     device = services.active_device(request.user)
     if device is None or not device.blocked:
         return _settings_section()
     has_other_factor = key_flows.usable_keys(request.user).exists()
+    if has_other_factor and not key_flows.key_proved_recently(request):
+        raise ReauthenticationRequired  # the window may come from a sign-in with the app
     try:
         services.unblock_by_user(device, has_other_factor=has_other_factor, request=request)
     except services.UnblockRefused as refusal:

@@ -11,7 +11,7 @@ def security_keys(user):
 
 @register.simple_tag
 def klic_device(user):
-    """The user's MojeID Klíč: the confirmed one, else one waiting for confirmation, else None."""
+    """The user's confirmed MojeID Klíč, or None."""
     if not user.is_authenticated:
         return None
-    return user.klic_devices.order_by("-confirmed", "-paired_at").first()
+    return user.klic_devices.filter(confirmed=True).first()

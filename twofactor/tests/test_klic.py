@@ -1,6 +1,8 @@
 """MojeID Klíč through the real pages and the real app API, with a software app (softklic)."""
 
+import json
 import re
+import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,8 +26,13 @@ CODE = re.compile(r'id="activation-code">([A-Z0-9-]+)<')
 QR = re.compile(r'id="qr-content">([^<]+)<')
 
 
+def confirm(client, app: SoftKlic, password: str = PASSWORD):
+    """Post the confirmation form for the paired `app`, as the page shows it."""
+    return client.post("/settings/klic/confirm/", {"password": password, "device": app.device_id})
+
+
 def activation_page(client) -> str:
-    page = client.get("/settings/klic/set/")
+    page = client.post("/settings/klic/set/")
     assert page.status_code == 200, page.status_code
     return page.content.decode()
 
@@ -35,7 +42,7 @@ def paired_app(client, *, pin="2580") -> SoftKlic:
     app = SoftKlic(Client(), pin=pin)
     code = CODE.search(activation_page(client)).group(1)
     assert app.pair(code).status_code == 201
-    confirmed = client.post("/settings/klic/confirm/", {"password": PASSWORD})
+    confirmed = confirm(client, app)
     assert confirmed.status_code == 302, confirmed.content
     return app
 
@@ -76,10 +83,10 @@ def test_pairing_by_the_typed_code_needs_a_fresh_sign_in_then_the_app_is_active(
         signed_in.get("/settings/klic/set/status/").json()["redirect"] == "/settings/klic/confirm/"
     )
     assert "Pixel v kapse" in signed_in.get("/settings/klic/confirm/").content.decode()
-    wrong = signed_in.post("/settings/klic/confirm/", {"password": "not the password"})
+    wrong = confirm(signed_in, app, "not the password")
     assert wrong.status_code == 200 and app.status().json()["status"] == "pending"
 
-    signed_in.post("/settings/klic/confirm/", {"password": PASSWORD})
+    confirm(signed_in, app)
 
     assert app.status().json() == {"status": "active", "pin_attempts_left": 5}
     device = KlicDevice.objects.get(user=user)
@@ -98,7 +105,7 @@ def test_pairing_by_the_qr_content(signed_in, user):
 
     app = SoftKlic(Client())
     assert app.pair(query["code"][0]).status_code == 201
-    signed_in.post("/settings/klic/confirm/", {"password": PASSWORD})
+    confirm(signed_in, app)
 
     assert app.status().json()["status"] == "active"
 
@@ -125,8 +132,35 @@ def test_a_new_activation_code_voids_the_previous_one(signed_in):
 
 def test_setting_up_needs_a_recent_password(signed_in):
     with time_machine.travel(timezone.now() + timedelta(minutes=6)):
-        response = signed_in.get("/settings/klic/set/")
+        response = signed_in.post("/settings/klic/set/")
     assert response["Location"] == "/account/reauthenticate/"
+    assert signed_in.get("/settings/klic/set/").status_code == 405, "a GET changes nothing"
+
+
+def test_only_the_app_of_the_code_this_page_showed_can_be_confirmed(signed_in, user):
+    # Someone pairs with the code shown in another browser of the user (glimpsed, say) …
+    other_browser = Client()
+    other_browser.post("/login/", {"login": user.username, "password": PASSWORD})
+    stranger = SoftKlic(Client())
+    assert stranger.pair(CODE.search(activation_page(other_browser)).group(1)).status_code == 201
+
+    # … this page shows its own code: the stranger's app is not what it waits for.
+    activation_page(signed_in)
+    assert signed_in.get("/settings/klic/set/status/").json() == {"paired": False}
+    refused = confirm(signed_in, stranger)
+
+    assert refused.status_code == 302 and not KlicDevice.objects.filter(confirmed=True).exists()
+
+
+def test_the_confirmation_names_the_app_it_confirms(signed_in, user):
+    first = SoftKlic(Client())
+    first.pair(CODE.search(activation_page(signed_in)).group(1))
+    second = SoftKlic(Client())
+    second.pair(CODE.search(activation_page(signed_in)).group(1))  # a new code replaced the first
+
+    assert confirm(signed_in, first).status_code == 302
+    assert first.status().json()["error"] == "unknown_device", "the unfinished pairing is gone"
+    assert second.status().json()["status"] == "pending", "not confirmed by the stale form"
 
 
 # --- signing in -----------------------------------------------------------------------------------
@@ -446,3 +480,66 @@ def test_adding_the_first_factor_keeps_the_session(signed_in, user):
     page = signed_in.get("/settings/")
 
     assert page.status_code == 200 and page.wsgi_request.user.is_verified()
+
+
+def test_an_approval_must_be_used_at_once(signed_in, user, app):
+    """An approved re-authentication cannot be kept in the session and used an hour later."""
+    assert signed_in.post("/account/reauthenticate/klic/start/").status_code == 200
+    (request,) = app.requests()
+    app.approve(request)
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=3), tick=False):
+        state = signed_in.get("/account/reauthenticate/klic/status/").json()["status"]
+
+    assert state == "expired"
+
+
+@pytest.mark.parametrize(
+    "endpoint, fields",
+    [
+        ("pair", {"timestamp": int("1" + "0" * 400)}),
+        ("pair", {"public_key": "MA8wBQYDKgMEAwYAAQIDBAU"}),  # a key of an unknown algorithm
+        ("pair", {"device_name": "Pixel\\u0000"}),
+        ("pair", {"device_name": "\\ud800"}),
+        ("approve", {"challenge": "\\ud800"}),
+        ("deny", {"challenge": "\\ud800"}),
+    ],
+    ids=str,
+)
+def test_odd_values_are_refused_with_a_json_error(signed_in, app, endpoint, fields):
+    code = CODE.search(activation_page(signed_in)).group(1)
+    data = {"activation_code": code, "public_key": app.public_key, "pin_verifier": "A" * 43}
+    data.update({"request": "00000000-0000-0000-0000-000000000000", "pin_proof": "A" * 43})
+    body = json.dumps({"timestamp": int(time.time()), "nonce": "A" * 22, **data})
+    for name, value in fields.items():  # raw JSON text, so lone surrogates survive
+        body = (
+            body[:-1]
+            + f', "{name}": '
+            + (str(value) if isinstance(value, int) else f'"{value}"')
+            + "}"
+        )
+    headers = {"X-Klic-Signature": app.sign(body.encode())}
+    if endpoint != "pair":
+        headers["X-Klic-Device"] = app.device_id
+
+    response = app.send(endpoint, body.encode(), headers)
+
+    assert 400 <= response.status_code < 500, response.content
+    assert response.json()["error"]
+
+
+def test_unblocking_needs_the_key_proved_in_this_session(client, user, app, backup_key):
+    device = KlicDevice.objects.get(user=user)
+    # Signed in with the app (just before it got blocked): the key was not used.
+    assert password_step(client, user)["Location"] == "/login/key/"
+    client.get("/login/klic/")
+    client.post("/login/klic/start/")
+    (request,) = app.requests()
+    app.approve(request)
+    assert poll(client)["status"] == "approved"
+    _block(device)
+
+    response = client.post("/settings/klic/unblock/")
+
+    assert response["Location"] == "/account/reauthenticate/"
+    assert KlicDevice.objects.get().blocked
