@@ -1,5 +1,15 @@
-from django.urls import path  # noqa: F401
+"""URLs of the Czech POINT desk (/sim/czechpoint/ embedded)."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "czechpoint"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.desk, name="desk"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("file/<uuid:identifier>/", views.file_request, name="file"),
+    path("receipt/<int:pk>/", views.receipt, name="receipt"),
+]

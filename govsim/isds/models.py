@@ -1,0 +1,188 @@
+"""The simulated data box system (ISDS): boxes, the persons who act for them, and messages.
+
+A data box has a seven-character identifier and a type: FO (a natural person, non-business), PFO
+(a business natural person), PO (a legal person) or OVM (a public authority). Persons of the data
+box system sign in with their own username and password (not the portal's accounts, nor Django's
+users: the data box system is another system) and act for the boxes they have access to, as the
+owner or as an authorised person. A box that reads its messages over the JSON API (the portal's
+own box) holds only the SHA-256 of its API key.
+"""
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+from govsim.rob.models import Citizen
+
+BOX_ID_PATTERN = r"^[a-z0-9]{7}$"
+SUBJECT_MAX_LENGTH = 255  # the envelope's annotation field of the real system has this limit
+TEXT_MAX_LENGTH = 10_000
+
+
+class BoxType(models.TextChoices):
+    FO = "FO", _("natural person")
+    PFO = "PFO", _("business natural person")
+    PO = "PO", _("legal person")
+    OVM = "OVM", _("public authority")
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("owner")
+    AUTHORISED = "authorised", _("authorised person")
+
+
+class DataBox(models.Model):
+    box_id = models.CharField(
+        _("data box ID"),
+        max_length=7,
+        unique=True,
+        validators=[
+            RegexValidator(BOX_ID_PATTERN, _("Seven lowercase letters or digits."), "box_id")
+        ],
+    )
+    box_type = models.CharField(_("type"), max_length=3, choices=BoxType.choices)
+    name = models.CharField(_("name of the owner"), max_length=200)
+    ico = models.CharField(_("company ID (IČO)"), max_length=8, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("accessible"), default=True)
+    # SHA-256 of the key the box reads its messages with over the API; empty: no API access.
+    api_key_hash = models.CharField(_("API key (SHA-256)"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("data box")
+        verbose_name_plural = _("data boxes")
+        ordering = ["box_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_key_hash"],
+                condition=~models.Q(api_key_hash=""),
+                name="isds_one_box_per_api_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.box_id} ({self.box_type}) {self.name}"
+
+
+class Person(models.Model):
+    """Someone who signs in to the data box system, linked to the register when known."""
+
+    username = models.CharField(_("username"), max_length=64, unique=True)
+    password = models.CharField(_("password (hash)"), max_length=256)
+    first_names = models.CharField(_("first name(s)"), max_length=200)
+    last_name = models.CharField(_("last name"), max_length=200)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    citizen = models.ForeignKey(
+        Citizen,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("citizen in the base register"),
+    )
+    is_active = models.BooleanField(_("may sign in"), default=True)
+    last_login = models.DateTimeField(_("last sign-in"), null=True, blank=True)
+    boxes = models.ManyToManyField(DataBox, through="BoxAccess", related_name="persons")
+
+    class Meta:
+        verbose_name = _("data box person")
+        verbose_name_plural = _("data box persons")
+        ordering = ["last_name", "first_names"]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.username})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_names} {self.last_name}"
+
+    @property
+    def register_identifier(self) -> str | None:
+        return str(self.citizen.identifier) if self.citizen_id else None
+
+    def set_password(self, raw_password: str | None) -> None:
+        """Store a password hash; None makes the password unusable (no sign-in)."""
+        self.password = make_password(raw_password)
+
+    def check_password(self, raw_password: str) -> bool:
+        return check_password(raw_password, self.password)
+
+    def session_hash(self) -> str:
+        """Kept in the session at sign-in: a new password ends every session signed in before."""
+        return salted_hmac("govsim.isds.person", self.password).hexdigest()
+
+
+class BoxAccess(models.Model):
+    box = models.ForeignKey(
+        DataBox, on_delete=models.CASCADE, related_name="access", verbose_name=_("data box")
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="access", verbose_name=_("person")
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("access to a data box")
+        verbose_name_plural = _("access to data boxes")
+        constraints = [
+            models.UniqueConstraint(fields=["box", "person"], name="isds_one_access_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} → {self.box.box_id} ({self.get_role_display()})"
+
+
+class Message(models.Model):
+    """A data message. The sender's details are copied at sending, as on a real envelope, so the
+    API answers the same for a message however its box or person changes later."""
+
+    sender_box = models.ForeignKey(
+        DataBox,
+        on_delete=models.PROTECT,
+        related_name="sent_messages",
+        verbose_name=_("sender's data box"),
+    )
+    recipient_box = models.ForeignKey(
+        DataBox,
+        on_delete=models.PROTECT,
+        related_name="received_messages",
+        verbose_name=_("recipient's data box"),
+    )
+    sender_person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sent_messages",
+        verbose_name=_("sent by"),
+    )
+    sender_box_type = models.CharField(
+        _("sender's box type"), max_length=3, choices=BoxType.choices
+    )
+    sender_box_name = models.CharField(_("sender's name"), max_length=200)
+    sender_person_name = models.CharField(_("sending person"), max_length=401, blank=True)
+    sender_person_role = models.CharField(
+        _("sending person's role"), max_length=16, choices=Role.choices, blank=True
+    )
+    sender_person_identifier = models.UUIDField(
+        _("sending person's register identifier"), null=True, blank=True
+    )
+    subject = models.CharField(_("subject"), max_length=SUBJECT_MAX_LENGTH)
+    text = models.TextField(_("text"), blank=True)
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    # The random token of the concept form the message was sent from: sending the same form twice
+    # (a double click, a reload) sends one message.
+    concept_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("data message")
+        verbose_name_plural = _("data messages")
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["recipient_box", "id"], name="isds_msg_recipient_feed")]
+
+    def __str__(self) -> str:
+        return f"{self.pk}: {self.sender_box.box_id} → {self.recipient_box.box_id}: {self.subject}"

@@ -1,5 +1,17 @@
-from django.urls import path  # noqa: F401
+"""URLs of the simulated data box system, under /sim/isds/ (embedded) or /isds/ (standalone)."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "isds"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("concept/", views.concept, name="concept"),
+    path("box/<str:box_id>/", views.box, name="box"),
+    path("message/<int:pk>/", views.message, name="message"),
+    path("api/v1/messages", views.api_messages, name="api_messages"),
+]

@@ -1,5 +1,18 @@
-from django.urls import path  # noqa: F401
+"""URLs of the simulated NIA (under /sim/nia/ embedded, /nia/ standalone)."""
+
+from django.urls import path
+
+from . import api, views
 
 app_name = "nia"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("saml/metadata/", views.metadata, name="metadata"),
+    path("saml/sso/", views.single_sign_on, name="sso"),
+    path("login/<str:login_id>/", views.choose_means, name="choose"),
+    path("login/<str:login_id>/eobcanka/", views.eobcanka, name="eobcanka"),
+    path("login/<str:login_id>/consent/", views.consent, name="consent"),
+    path("login/<str:login_id>/cancel/", views.cancel, name="cancel"),
+    path("api/v1/means", api.means_collection, name="api_means"),
+    path("api/v1/means/<str:means_id>", api.means_item, name="api_means_item"),
+]

@@ -38,8 +38,8 @@ def folders(tmp_path):
 def staff_browser(make_user):
     make_user("helpdesk", is_staff=True, is_superuser=True)
     browser = Client(HTTP_ACCEPT_LANGUAGE="en")
-    response = browser.post("/admin/login/", {"username": "helpdesk", "password": PASSWORD})
-    assert response.status_code == 302, "the admin login should accept the staff user"
+    response = browser.post("/login/", {"login": "helpdesk", "password": PASSWORD})
+    assert response.status_code == 302, "the portal's login should accept the staff user"
     return browser
 
 

@@ -1,0 +1,231 @@
+"""Web pages and the JSON API of the simulated data box system, mounted at /sim/isds/.
+
+Pages: sign-in of a data box person, the boxes they act for, a box's messages, one message, and
+the prepared message ("concept") that a service such as the portal links to:
+`concept/?to=<box ID>&subject=<text>&text=<text>`. API: `api/v1/messages`, the receiving box's
+messages after a cursor. The views only parse input and call `services`.
+"""
+
+import secrets
+from urllib.parse import urlencode
+
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from govsim.api import ApiError, api_view, bearer_key, feed_page
+from govsim.outage import unless_down
+
+from . import services
+from .forms import ConceptForm, LoginForm, SendForm
+from .models import BoxAccess, Message, Person
+
+SYSTEM = "isds"
+SHOWN_MESSAGES = 50
+CONCEPT_FIELDS = ("to", "subject", "text")
+
+
+def _login_redirect(next_url: str) -> HttpResponse:
+    return redirect(f"{reverse('govsim:isds:login')}?{urlencode({'next': next_url})}")
+
+
+def _safe_next(request: HttpRequest, candidate: str) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("govsim:isds:index")
+
+
+@unless_down(SYSTEM, api=False)
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    """Sign-in of a data box person; then on to `next` (e.g. back to the concept)."""
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next") or "")
+    error = None
+    if request.method == "POST":
+        form = LoginForm(request.POST)
+        person = (
+            services.authenticate(form.cleaned_data["username"], form.cleaned_data["password"])
+            if form.is_valid()
+            else None
+        )
+        if person is not None:
+            services.sign_in(request, person)
+            return redirect(next_url)
+        # One message for an unknown user, a wrong password and too many attempts alike.
+        error = _(
+            "Wrong username or password, or too many attempts. Check them and try again "
+            "in a moment."
+        )
+        form = LoginForm(initial={"username": request.POST.get("username", "")[:64]})
+    else:
+        form = LoginForm()
+    return render(
+        request,
+        "govsim/isds/login.html",
+        {"form": form, "error": error, "next": next_url, "person": None},
+    )
+
+
+@unless_down(SYSTEM, api=False)
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    services.sign_out(request)
+    return redirect("govsim:isds:login")
+
+
+@unless_down(SYSTEM, api=False)
+@never_cache
+@require_safe
+def index(request: HttpRequest) -> HttpResponse:
+    """The boxes the signed-in person may act for."""
+    person = services.signed_in_person(request)
+    if person is None:
+        return _login_redirect(request.get_full_path())
+    return render(
+        request, "govsim/isds/index.html", {"person": person, "access": services.boxes_of(person)}
+    )
+
+
+def _access_or_404(person: Person, box_id: str) -> BoxAccess:
+    for access in services.boxes_of(person):
+        if access.box.box_id == box_id:
+            return access
+    raise Http404  # no access and no such box look the same
+
+
+@unless_down(SYSTEM, api=False)
+@never_cache
+@require_safe
+def box(request: HttpRequest, box_id: str) -> HttpResponse:
+    """One box's received and sent messages, newest first."""
+    person = services.signed_in_person(request)
+    if person is None:
+        return _login_redirect(request.get_full_path())
+    access = _access_or_404(person, box_id)
+    related = ("sender_box", "recipient_box")
+    context = {
+        "person": person,
+        "access": access,
+        "received": access.box.received_messages.select_related(*related)[:SHOWN_MESSAGES],
+        "sent": access.box.sent_messages.select_related(*related)[:SHOWN_MESSAGES],
+    }
+    return render(request, "govsim/isds/box.html", context)
+
+
+@unless_down(SYSTEM, api=False)
+@never_cache
+@require_safe
+def message(request: HttpRequest, pk: int) -> HttpResponse:
+    """One message, to a person who acts for its sender's or its recipient's box."""
+    person = services.signed_in_person(request)
+    if person is None:
+        return _login_redirect(request.get_full_path())
+    box_ids = [access.box_id for access in services.boxes_of(person)]
+    found = get_object_or_404(
+        Message.objects.select_related("sender_box", "recipient_box").filter(
+            Q(sender_box__in=box_ids) | Q(recipient_box__in=box_ids)
+        ),
+        pk=pk,
+    )
+    just_sent = request.GET.get("sent") == "1" and found.sender_person_id == person.pk
+    return render(
+        request,
+        "govsim/isds/message.html",
+        {"person": person, "message": found, "just_sent": just_sent},
+    )
+
+
+def _invalid_concept(request: HttpRequest, form: ConceptForm, person: Person | None):
+    return render(
+        request,
+        "govsim/isds/concept_invalid.html",
+        {"form": form, "person": person},
+        status=400,
+    )
+
+
+def _concept_page(
+    request: HttpRequest, person: Person, form: ConceptForm, token: str, status: int = 200
+) -> HttpResponse:
+    access = services.boxes_of(person)
+    chosen = request.POST.get("sender") or (access[0].box.box_id if access else "")
+    context = {
+        "person": person,
+        "access": access,
+        "chosen": chosen,
+        "recipient": form.recipient,
+        "subject": form.cleaned_data["subject"],
+        "text": form.cleaned_data["text"],
+        "token": token,
+        "errors": [*form.non_field_errors(), *form.errors.get("sender", [])],
+    }
+    return render(request, "govsim/isds/concept.html", context, status=status)
+
+
+@unless_down(SYSTEM, api=False)
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def concept(request: HttpRequest) -> HttpResponse:
+    """The prepared message from a link: sign in, choose the sending box, send."""
+    person = services.signed_in_person(request)
+    if request.method == "POST":
+        return _send(request, person)
+    form = ConceptForm(request.GET)
+    if not form.is_valid():
+        return _invalid_concept(request, form, person)
+    if person is None:
+        return _login_redirect(request.get_full_path())
+    return _concept_page(request, person, form, token=secrets.token_urlsafe(32))
+
+
+def _send(request: HttpRequest, person: Person | None) -> HttpResponse:
+    if person is None:
+        # Signed out while the form was open: back to the same concept after signing in.
+        query = urlencode({name: request.POST.get(name, "") for name in CONCEPT_FIELDS})
+        return _login_redirect(f"{request.path}?{query}")
+    form = SendForm(request.POST)
+    valid = form.is_valid()
+    if any(name in form.errors for name in CONCEPT_FIELDS):
+        return _invalid_concept(request, form, person)
+    sender = request.POST.get("sender", "")
+    if sender and not any(access.box.box_id == sender for access in services.boxes_of(person)):
+        return render(
+            request, "govsim/isds/forbidden.html", {"person": person, "box_id": sender}, status=403
+        )
+    if not valid:
+        token = request.POST.get("token") or secrets.token_urlsafe(32)
+        return _concept_page(request, person, form, token=token[:64], status=400)
+    data = form.cleaned_data
+    try:
+        sent = services.send_message(
+            person, sender, form.recipient, data["subject"], data["text"], token=data["token"]
+        )
+    except services.NotAllowed:
+        return render(
+            request, "govsim/isds/forbidden.html", {"person": person, "box_id": sender}, status=403
+        )
+    # The message page says "sent" (a flag in the address, not a flash message: in the embedded
+    # stack the session's message queue is the portal's too).
+    return redirect(f"{reverse('govsim:isds:message', args=[sent.pk])}?sent=1")
+
+
+@csrf_exempt  # an API called with a key, not by a browser: a POST gets 405 JSON, not a CSRF page
+@api_view(SYSTEM, methods=("GET",))
+def api_messages(request: HttpRequest) -> JsonResponse:
+    """The messages received by the box whose API key is sent, after a cursor."""
+    receiving = services.box_for_api_key(bearer_key(request))
+    if receiving is None:
+        raise ApiError("unauthorized", 401, "unknown API key")
+    queryset = Message.objects.filter(recipient_box=receiving).select_related(
+        "sender_box", "recipient_box"
+    )
+    return feed_page(request, queryset, services.message_item)

@@ -1,0 +1,55 @@
+"""Seed of the simulated NIA: the MojeID portal registered as a service provider.
+
+The portal's SAML client does not exist yet, so its metadata is made from its URLs alone
+(entity ID `<portal>/nia/saml/metadata/`, assertion consumer service `<portal>/nia/saml/acs/`,
+HTTP-POST) without a certificate: assertions go to it signed but not encrypted. Once the portal
+publishes its metadata with a certificate, paste it into the admin (NIA → Service providers) and
+tick "encrypt assertions". Seeding again leaves an existing registration's metadata as it is.
+"""
+
+from django.conf import settings
+from django.db import transaction
+
+from govsim.api import key_hash
+
+from .idp import service_provider_metadata
+from .models import ServiceProvider
+
+#: The portal's API key in development (a clearly marked development secret, like the other
+#: simulator keys): used unless `settings.GOVSIM_NIA_API_KEY` is set.
+DEVELOPMENT_API_KEY = "dev-nia-key-mojeid"
+PORTAL_NAME = "MojeID"
+
+
+def portal_urls(portal_base_url: str) -> tuple[str, str]:
+    """(entity ID, assertion consumer service URL) of the portal at this address."""
+    base = portal_base_url.rstrip("/")
+    return f"{base}/nia/saml/metadata/", f"{base}/nia/saml/acs/"
+
+
+@transaction.atomic
+def seed(portal_base_url: str = "http://localhost:8000") -> dict:
+    """Register the MojeID portal with NIA (idempotent); says what it did."""
+    entity_id, acs_url = portal_urls(portal_base_url)
+    configured = getattr(settings, "GOVSIM_NIA_API_KEY", "")
+    api_key = configured or DEVELOPMENT_API_KEY
+    service, created = ServiceProvider.objects.get_or_create(
+        entity_id=entity_id,
+        defaults={
+            "name": PORTAL_NAME,
+            "metadata_xml": service_provider_metadata(entity_id, acs_url),
+            "encrypt_assertions": False,
+            "api_key_hash": key_hash(api_key),
+        },
+    )
+    if not created and service.api_key_hash != key_hash(api_key):
+        # The key follows the settings, which the portal reads too.
+        service.api_key_hash = key_hash(api_key)
+        service.save(update_fields=["api_key_hash", "updated_at"])
+    return {
+        "service_provider": service.pk,
+        "created": created,
+        "entity_id": entity_id,
+        "acs_url": acs_url,
+        "api_key": "settings.GOVSIM_NIA_API_KEY" if configured else "development",
+    }

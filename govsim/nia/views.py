@@ -1,0 +1,359 @@
+"""The pages of the simulated NIA: metadata, the SSO endpoint, and the login a citizen goes
+through — choice of means, eObčanka (card + PIN), consent — ending in an auto-submitting
+HTTP-POST form that carries the signed SAMLResponse to the service.
+
+An accepted AuthnRequest becomes a "login" kept in the session under a random id; each step reads
+it back, so the service, the request id and the address of the answer never come from the form.
+"""
+
+import secrets
+import time
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+
+from govsim.outage import unless_down
+from govsim.rob.models import IdDocument
+
+from . import eidas, idp, services
+from .forms import EobcankaForm
+from .models import ServiceProvider
+
+SESSION_KEY = "sim_nia_logins"
+LOGIN_SECONDS = 15 * 60  # an AuthnRequest left unanswered longer than this is forgotten
+MAX_LOGINS = 5  # pending logins per browser session (several tabs); the oldest go first
+LEVEL = eidas.LOA_HIGH  # what an eObčanka login is worth
+
+ATTRIBUTE_LABELS = {
+    "PersonIdentifier": gettext_lazy("Identifier of the person for this service"),
+    "CurrentGivenName": gettext_lazy("Given name"),
+    "CurrentFamilyName": gettext_lazy("Family name"),
+    "DateOfBirth": gettext_lazy("Date of birth"),
+    "PlaceOfBirth": gettext_lazy("Place of birth"),
+    "CurrentAddress": gettext_lazy("Address of residence"),
+}
+LEVEL_LABELS = {
+    eidas.LOA_LOW: gettext_lazy("low"),
+    eidas.LOA_SUBSTANTIAL: gettext_lazy("substantial"),
+    eidas.LOA_HIGH: gettext_lazy("high"),
+}
+
+
+# --- Pending logins in the session ----------------------------------------------------------
+
+
+def _logins(request: HttpRequest) -> dict:
+    now = time.time()
+    logins = {
+        key: state
+        for key, state in request.session.get(SESSION_KEY, {}).items()
+        if now - state["created"] < LOGIN_SECONDS
+    }
+    return logins
+
+
+def _save(request: HttpRequest, logins: dict) -> None:
+    newest = sorted(logins.items(), key=lambda item: item[1]["created"])[-MAX_LOGINS:]
+    request.session[SESSION_KEY] = dict(newest)
+
+
+def _start(request: HttpRequest, pending: idp.PendingLogin, **extra) -> str:
+    login_id = secrets.token_urlsafe(16)
+    logins = _logins(request)
+    logins[login_id] = {"pending": pending.as_dict(), "created": time.time(), **extra}
+    _save(request, logins)
+    return login_id
+
+
+def _update(request: HttpRequest, login_id: str, **changes) -> None:
+    logins = _logins(request)
+    if login_id in logins:  # it may have expired since it was read
+        logins[login_id].update(changes)
+        _save(request, logins)
+
+
+def _finish(request: HttpRequest, login_id: str) -> None:
+    logins = _logins(request)
+    logins.pop(login_id, None)
+    _save(request, logins)
+
+
+class Login:
+    """A pending login read back from the session."""
+
+    def __init__(self, login_id: str, state: dict, service: ServiceProvider):
+        self.id, self.state, self.service = login_id, state, service
+        self.pending = idp.PendingLogin(**state["pending"])
+
+
+def _login(request: HttpRequest, login_id: str) -> Login | None:
+    state = _logins(request).get(login_id)
+    if state is None:
+        return None
+    try:
+        service = ServiceProvider.objects.filter(
+            pk=state["pending"]["service_id"], active=True
+        ).first()
+        return Login(login_id, state, service) if service else None
+    except (KeyError, TypeError):  # a login stored by an older version of this code
+        return None
+
+
+def _expired(request: HttpRequest) -> HttpResponse:
+    return _problem(
+        request,
+        _("This login has expired"),
+        _(
+            "Too much time has passed, or the login was finished already. "
+            "Start again at the service."
+        ),
+        status=410,
+    )
+
+
+def _problem(request: HttpRequest, title: str, text: str, *, status: int) -> HttpResponse:
+    return render(request, "govsim/nia/problem.html", {"title": title, "text": text}, status=status)
+
+
+def _post_to_service(
+    request: HttpRequest, login: Login, saml_response: str, *, status: int = 200
+) -> HttpResponse:
+    """The page that carries the SAMLResponse to the service (HTTP-POST binding)."""
+    _finish(request, login.id)
+    return render(
+        request,
+        "govsim/nia/post.html",
+        {
+            "service": login.service,
+            "acs_url": login.pending.acs_url,
+            "saml_response": saml_response,
+            "relay_state": login.pending.relay_state,
+        },
+        status=status,
+    )
+
+
+def _answer_error(request: HttpRequest, login: Login, status: str, message: str) -> HttpResponse:
+    saml_response = idp.error_response(request, login.service, login.pending, status, message)
+    return _post_to_service(request, login, saml_response)
+
+
+# --- SAML endpoints -------------------------------------------------------------------------
+
+
+@require_safe
+@unless_down("nia", api=False)
+def metadata(request: HttpRequest) -> HttpResponse:
+    """The IdP's SAML metadata (entity ID, SSO endpoints, signing certificate)."""
+    return HttpResponse(idp.metadata_xml(request), content_type="application/samlmetadata+xml")
+
+
+@csrf_exempt  # a service posts the AuthnRequest from its own pages (HTTP-POST binding)
+@never_cache
+@require_http_methods(["GET", "POST"])
+@unless_down("nia", api=False)
+def single_sign_on(request: HttpRequest) -> HttpResponse:
+    """Receive an AuthnRequest (HTTP-Redirect or HTTP-POST) and start the login."""
+    data = request.GET if request.method == "GET" else request.POST
+    binding = BINDING_HTTP_REDIRECT if request.method == "GET" else BINDING_HTTP_POST
+    saml_request = data.get("SAMLRequest", "")
+    if not saml_request:
+        return _problem(
+            request,
+            _("No login request"),
+            _("This address expects a SAML authentication request from a service."),
+            status=400,
+        )
+    try:
+        service, pending = idp.accept_request(
+            request, saml_request, binding, data.get("RelayState", "")
+        )
+    except idp.UnknownServiceProvider as problem:
+        return render(
+            request,
+            "govsim/nia/unknown_service.html",
+            {"entity_id": problem.entity_id},
+            status=403,
+        )
+    except idp.SamlRequestError:
+        return _problem(
+            request,
+            _("Invalid login request"),
+            _(
+                "The service sent a login request NIA cannot accept. "
+                "Return to the service and try again."
+            ),
+            status=400,
+        )
+    try:
+        possible = eidas.satisfies(LEVEL, pending.levels, pending.comparison)
+    except eidas.UnknownLevel:
+        possible = False
+    if not possible:
+        login_id = _start(request, pending, refusal=idp.STATUS_NO_AUTHN_CONTEXT)
+        return render(
+            request,
+            "govsim/nia/refused.html",
+            {
+                "login_id": login_id,
+                "service": service,
+                "message": _("The service asks for a level of assurance NIA cannot give."),
+                "can_retry": False,
+            },
+            status=403,
+        )
+    login_id = _start(request, pending)
+    if pending.is_passive:
+        # Every login here needs the card: a passive one (no pages shown) is impossible.
+        login = _login(request, login_id)
+        return _answer_error(
+            request, login, idp.STATUS_NO_PASSIVE, "passive authentication is not supported"
+        )
+    return redirect("govsim:nia:choose", login_id=login_id)
+
+
+# --- The login ------------------------------------------------------------------------------
+
+
+@never_cache
+@require_safe
+@unless_down("nia", api=False)
+def choose_means(request: HttpRequest, login_id: str) -> HttpResponse:
+    """The choice of identity means; the simulator offers the eObčanka only."""
+    login = _login(request, login_id)
+    if login is None:
+        return _expired(request)
+    return render(
+        request,
+        "govsim/nia/choose.html",
+        {
+            "login_id": login.id,
+            "service": login.service,
+            "levels": [LEVEL_LABELS.get(level, level) for level in login.pending.levels],
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@unless_down("nia", api=False)
+def eobcanka(request: HttpRequest, login_id: str) -> HttpResponse:
+    """The card in the reader and its PIN."""
+    login = _login(request, login_id)
+    if login is None:
+        return _expired(request)
+    form = EobcankaForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            card = services.find_card(form.cleaned_data["card_number"])
+            services.verify_pin(card, form.cleaned_data["pin"])
+        except services.CardRefused as problem:
+            _update(request, login_id, refusal=idp.STATUS_AUTHN_FAILED)
+            return render(
+                request,
+                "govsim/nia/refused.html",
+                {
+                    "login_id": login.id,
+                    "service": login.service,
+                    "message": problem.message,
+                    "can_retry": True,
+                },
+                status=403,
+            )
+        except services.CardProblem as problem:
+            form.add_error(None, problem.message)
+        else:
+            _update(request, login_id, card=card.pk, refusal=None)
+            return redirect("govsim:nia:consent", login_id=login_id)
+    return render(
+        request,
+        "govsim/nia/eobcanka.html",
+        {
+            "login_id": login.id,
+            "service": login.service,
+            "form": form,
+            "cards": services.demo_cards(),
+            "today": timezone.localdate(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _released(card: IdDocument, person_identifier: str) -> dict[str, str]:
+    return eidas.person_attributes(card.citizen, person_identifier)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@unless_down("nia", api=False)
+def consent(request: HttpRequest, login_id: str) -> HttpResponse:
+    """What the service will receive; with the citizen's consent, the answer to the service."""
+    login = _login(request, login_id)
+    if login is None:
+        return _expired(request)
+    card = (
+        IdDocument.objects.filter(pk=login.state.get("card")).select_related("citizen").first()
+        if login.state.get("card")
+        else None
+    )
+    if card is None:
+        return redirect("govsim:nia:eobcanka", login_id=login_id)
+    if request.method == "POST":
+        if request.POST.get("decision") != "consent":
+            return _answer_error(
+                request, login, idp.STATUS_REQUEST_DENIED, "the person did not consent"
+            )
+        attributes = _released(card, services.give_pseudonym(login.service, card.citizen))
+        try:
+            saml_response = idp.authn_response(
+                request, login.service, login.pending, attributes, LEVEL
+            )
+        except idp.CannotEncrypt:
+            return _problem(
+                request,
+                _("The service cannot receive the answer"),
+                _(
+                    "The service wants its answers encrypted "
+                    "but has registered no certificate for it."
+                ),
+                status=409,
+            )
+        return _post_to_service(request, login, saml_response)
+    attributes = _released(card, services.person_identifier(login.service, card.citizen))
+    # Shown as a person reads them: the date in the page's language, the address on one line.
+    readable = {
+        "DateOfBirth": card.citizen.birth_date,
+        "CurrentAddress": eidas.address_line(card.citizen),
+    }
+    shown = [
+        (ATTRIBUTE_LABELS[name], readable.get(name, value)) for name, value in attributes.items()
+    ]
+    return render(
+        request,
+        "govsim/nia/consent.html",
+        {"login_id": login.id, "service": login.service, "attributes": shown, "card": card},
+    )
+
+
+@never_cache
+@require_POST
+@unless_down("nia", api=False)
+def cancel(request: HttpRequest, login_id: str) -> HttpResponse:
+    """Back to the service without an identity: a SAML error Response tells it why."""
+    login = _login(request, login_id)
+    if login is None:
+        return _expired(request)
+    status = login.state.get("refusal") or idp.STATUS_REQUEST_DENIED
+    messages = {
+        idp.STATUS_AUTHN_FAILED: "the identity could not be established",
+        idp.STATUS_NO_AUTHN_CONTEXT: "the requested level of assurance is not available",
+        idp.STATUS_REQUEST_DENIED: "the person cancelled the login",
+    }
+    return _answer_error(request, login, status, messages.get(status, "the login ended"))

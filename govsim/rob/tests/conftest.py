@@ -1,0 +1,24 @@
+import pytest
+
+from . import factories
+
+
+@pytest.fixture
+def recipient(db):
+    return factories.make_recipient()
+
+
+@pytest.fixture
+def clerk(db):
+    return factories.make_clerk()
+
+
+@pytest.fixture
+def api(client):
+    """api(path, key=API_KEY, **params) → the response of GET /sim/rob/api/v1/<path>."""
+
+    def get(path: str, key: str | None = factories.API_KEY, method: str = "get", **params):
+        headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
+        return getattr(client, method)(f"/sim/rob/api/v1/{path}", params, headers=headers)
+
+    return get
