@@ -170,7 +170,7 @@ class KlicDevice(Device):
         "KlicActivation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     public_key = models.BinaryField()  # SubjectPublicKeyInfo (DER) of the app's P-256 key
-    pin_verifier = models.CharField(max_length=256)  # a password hash of the app's PIN verifier
+    pin_verifier = models.CharField(max_length=256)  # salted hash of the app's PIN verifier
     biometrics = models.BooleanField(_("biometrics"), default=False)
     paired_at = models.DateTimeField(_("paired"), default=timezone.now)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)

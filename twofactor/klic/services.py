@@ -10,7 +10,6 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
@@ -22,7 +21,6 @@ from mojeid.messaging import queue_email
 
 from ..internal.klic import (
     ApiError,
-    b64url,
     challenges_match,
     code_hash,
     describe_browser,
@@ -43,6 +41,29 @@ NONCE_MEMORY_SECONDS = 900  # longer than the accepted clock skew either way
 
 class UnblockRefused(Exception):
     """The user may not unblock the app themselves now; the message says why."""
+
+
+# --- the PIN --------------------------------------------------------------------------------------
+
+
+def hash_pin_verifier(verifier: bytes, salt: bytes | None = None) -> str:
+    """What the portal keeps of the app's PIN verifier: a salted SHA-256.
+
+    The verifier is already PBKDF2(PIN, a 128-bit salt that never leaves the phone): without that
+    salt it cannot be guessed from its hash, so a slow hash here would add nothing but seconds of
+    CPU to every approval while the device row is locked.
+    """
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    return f"sha256${salt.hex()}${hashlib.sha256(salt + verifier).hexdigest()}"
+
+
+def pin_verifier_matches(proof: bytes, stored: str) -> bool:
+    try:
+        scheme, salt, _ = stored.split("$")
+        expected = hash_pin_verifier(proof, bytes.fromhex(salt))
+    except ValueError:
+        return False
+    return scheme == "sha256" and secrets.compare_digest(expected, stored)
 
 
 # --- pairing --------------------------------------------------------------------------------------
@@ -100,7 +121,7 @@ def pair(
             activation=activation,
             name=device_name[:100],
             public_key=public_key,
-            pin_verifier=make_password(b64url(pin_verifier)),
+            pin_verifier=hash_pin_verifier(pin_verifier),
             biometrics=biometrics,
         )
         record(
@@ -244,7 +265,7 @@ def decide(
             raise ApiError("expired", 410, "this sign-in request has expired")
         if not challenges_match(login.challenge, challenge):
             raise ApiError("wrong_challenge", 400, "the challenge is not this request's")
-        if approve and not check_password(b64url(pin_proof or b""), device.pin_verifier):
+        if approve and not pin_verifier_matches(pin_proof or b"", device.pin_verifier):
             refusal = _count_wrong_pin(device, http_request)
         else:
             _record_decision(device, login, approve, method, http_request)

@@ -17,7 +17,7 @@ from twofactor.klic import services
 from twofactor.models import KlicDevice, KlicLoginRequest
 
 from .softkey import SoftKey
-from .softklic import SoftKlic
+from .softklic import SoftKlic, b64url, pin_verifier
 from .test_ceremonies import CERTIFIED, ROOT, add_key, key_step
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +90,9 @@ def test_pairing_by_the_typed_code_needs_a_fresh_sign_in_then_the_app_is_active(
 
     assert app.status().json() == {"status": "active", "pin_attempts_left": 5}
     device = KlicDevice.objects.get(user=user)
-    assert device.confirmed and not device.pin_verifier.startswith("2580")
+    verifier = pin_verifier(app.pin, app.salt)
+    assert device.confirmed
+    assert verifier.hex() not in device.pin_verifier and b64url(verifier) not in device.pin_verifier
     kinds = set(AuditEvent.objects.filter(user=user).values_list("kind", flat=True))
     assert {"klic_paired", "klic_confirmed"} <= kinds
     assert "MojeID Klíč was set up" in deliver()[0][-1].subject
