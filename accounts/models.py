@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from .validators import (
@@ -113,6 +114,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(
         _("language"), max_length=5, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
+    # Part of every session's auth hash: raising it ends all the user's sessions, as a password
+    # change does (see end_other_sessions).
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -129,6 +133,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def email(self) -> str:
         return self.profile.email or ""
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        # Django keeps this HMAC of the password hash in each session and signs the session out
+        # when it no longer matches; the epoch joins the password in it.
+        return salted_hmac(
+            "accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def get_full_name(self) -> str:
         return f"{self.profile.first_name} {self.profile.last_name}".strip() or self.username

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
@@ -81,3 +82,12 @@ def user_for_reset_token(uid: str, token: str) -> User | None:
     if not user.is_active or not default_token_generator.check_token(user, token):
         return None
     return user
+
+
+def end_other_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session made before this no longer matches.
+
+    The caller signs the current browser in again (or calls update_session_auth_hash).
+    """
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])

@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts import ratelimit
 from accounts.audit import record
 from accounts.models import AuditEvent, Profile, User
+from accounts.services.security import end_other_sessions
 from mojeid.messaging import queue_email, queue_sms
 from nia_link import services as nia_link
 
@@ -252,6 +253,9 @@ def _complete(reset: TwoFactorReset, *, request: HttpRequest | None) -> None:
     nia_link_cancelled = nia_link.cancel_link(user, reason="two_factor_reset", actor=None)
     reset.completed_at = now
     reset.save(update_fields=["completed_at"])
+    # A session signed in elsewhere (perhaps by whoever has the lost key) ends too; the browser
+    # that completed the reset is signed in afresh by the view.
+    end_other_sessions(user)
     record(
         AuditEvent.Kind.TWO_FACTOR_RESET,
         user=user,

@@ -152,6 +152,7 @@ def _signed_in(request: HttpRequest, user: User) -> HttpResponse:
     """Sign the user in without a second factor (none is left) and send them to set one up."""
     request.session.pop(RESET_SESSION_KEY, None)
     request.session.pop(flows.PENDING_LOGIN, None)
+    user.refresh_from_db()  # the reset moved its session epoch: the new session must match it
     account_flows.login(request, user)
     messages.success(request, DONE)
     return redirect(reverse("accounts:settings") + "#two-factor")

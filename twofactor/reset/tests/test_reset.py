@@ -447,3 +447,22 @@ def test_a_tampered_session_is_ignored(client, with_factors):
     session.save()
 
     assert client.get(CONFIRM)["Location"] == START
+
+
+def test_a_reset_ends_the_users_other_sessions(client, with_factors, deliver):
+    """A browser still signed in elsewhere (with the key now lost, say) is signed out."""
+    from django.test import Client
+
+    from twofactor.models import SecurityKey
+
+    elsewhere = Client()
+    elsewhere.force_login(with_factors)
+    session = elsewhere.session
+    session["otp_device_id"] = SecurityKey.objects.filter(user=with_factors).first().persistent_id
+    session.save()
+    assert elsewhere.get("/settings/").status_code == 200, "verified by the key, before the reset"
+
+    assert client.post(CONFIRM, answers(client, with_factors, deliver)).status_code == 302
+
+    assert elsewhere.get("/settings/")["Location"].startswith("/login/")
+    assert client.get("/settings/").status_code == 200, "the browser that reset stays signed in"
