@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable
 from functools import wraps
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 
@@ -98,3 +99,19 @@ def feed_page(
             "has_more": has_more,
         }
     )
+
+
+def lock_feed(feed: str) -> None:
+    """Call inside the transaction that inserts a row of a cursor feed, before the insert.
+
+    Ids come from a sequence when a row is inserted, but transactions may commit in another
+    order; a reader could then see id 2, save cursor 2, and never see id 1 committed later. This
+    transaction-level lock makes writers of one feed take their ids and commit one after the
+    other, so a saved cursor never skips an item. SQLite has a single writer anyway.
+    """
+    if connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("lock_feed must run inside the inserting transaction")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"govsim-feed:{feed}"])

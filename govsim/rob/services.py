@@ -13,9 +13,12 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
-from govsim.api import key_hash, new_api_key
+from govsim.api import key_hash, lock_feed, new_api_key
 
 from .models import Citizen, CitizenChange, DataProvisionRequest, IdDocument, Recipient
+
+# The feeds the recipients read with a cursor (see govsim.api.lock_feed).
+CHANGES_FEED, PROVISIONS_FEED = "rob-changes", "rob-provisions"
 
 # The citizen's data a recipient reads (GET citizens/<identifier>); a change of any of them is a
 # change the recipients are told about. "documents" stands for the citizen's identity documents.
@@ -70,6 +73,7 @@ def update_citizen(
             changed.append(DOCUMENTS)
         if not changed:
             return None
+        lock_feed(CHANGES_FEED)
         return CitizenChange.objects.create(citizen=citizen, fields=changed)
 
 
@@ -84,6 +88,7 @@ def record_documents_changed(
                 into.fields = [*into.fields, DOCUMENTS]
                 into.save(update_fields=["fields"])
             return into
+        lock_feed(CHANGES_FEED)
         return CitizenChange.objects.create(citizen=citizen, fields=[DOCUMENTS])
 
 
@@ -115,6 +120,7 @@ def file_provision(
         ).first()
         if existing is not None:
             return existing, False
+        lock_feed(PROVISIONS_FEED)
         provision = DataProvisionRequest.objects.create(
             recipient=recipient,
             request_code=request_code,
