@@ -130,7 +130,10 @@ def file_request(request: HttpRequest, identifier) -> HttpResponse:
     document = None
     document_id = request.GET.get("document", "")
     if document_id:
-        if not document_id.isdigit():
+        # ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and other
+        # scripts' digits (which int() would read); and no longer than a database id, so that
+        # int() never meets its limit on the length of a string.
+        if not (document_id.isascii() and document_id.isdigit() and len(document_id) <= 18):
             raise Http404
         document = get_object_or_404(IdDocument, pk=int(document_id), citizen=citizen)
     foreigner = document is not None and document.kind == DocumentKind.RESIDENCE_CERTIFICATE

@@ -356,6 +356,33 @@ def test_a_document_of_another_citizen_is_not_found(desk):
     assert desk.get(f"{file_url(citizen)}?document=abc").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "document_id",
+    [
+        "\u00b2",  # a superscript two: str.isdigit() says yes, int() says no
+        "9" * 5000,  # beyond Python's limit for converting a string to an int
+        "9" * 19,  # beyond a database id
+    ],
+)
+def test_a_document_that_is_no_id_is_not_found(desk, document_id):
+    citizen = make_citizen()
+    make_document(citizen)
+
+    response = desk.get(file_url(citizen), {"document": document_id})
+
+    assert response.status_code == 404
+
+
+def test_a_document_id_in_other_digits_than_ascii_is_not_found(desk):
+    citizen = make_citizen()
+    document = make_document(citizen)
+    arabic_indic = str(document.pk).translate({ord("0") + d: 0x0660 + d for d in range(10)})
+
+    response = desk.get(file_url(citizen), {"document": arabic_indic})
+
+    assert response.status_code == 404
+
+
 # --- a foreigner with a residence certificate -------------------------------------------------
 
 

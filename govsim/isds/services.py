@@ -15,11 +15,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from govsim.api import key_hash
+from govsim.api import key_hash, lock_feed
 
 from .models import BoxAccess, DataBox, Message, Person
 
 SESSION_KEY = "govsim_isds_person"
+# The feed the receiving boxes read with a cursor (see govsim.api.lock_feed).
+MESSAGES_FEED = "isds-messages"
 # Failed sign-ins counted per username (whether or not it exists, so the count reveals nothing).
 MAX_FAILURES, FAILURE_WINDOW_SECONDS = 10, 15 * 60
 
@@ -37,7 +39,15 @@ def authenticate(username: str, password: str) -> Person | None:
     """The active person with this username and password, or None — one answer for every
     failure (unknown user, wrong password, blocked person, too many attempts)."""
     key = _failure_key(username)
-    if cache.get(key, 0) >= MAX_FAILURES:
+    # The attempt is counted before the (slow) check, so that parallel guesses cannot all pass
+    # the limit while the first ones are still being checked; a success resets the count.
+    cache.add(key, 0, FAILURE_WINDOW_SECONDS)
+    try:
+        attempts = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 0, FAILURE_WINDOW_SECONDS)
+        attempts = cache.incr(key)
+    if attempts > MAX_FAILURES:
         return None
     person = Person.objects.filter(username__iexact=username.strip(), is_active=True).first()
     if person is None:
@@ -46,12 +56,7 @@ def authenticate(username: str, password: str) -> Person | None:
     else:
         ok = person.check_password(password)
     if not ok:
-        cache.add(key, 0, FAILURE_WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, FAILURE_WINDOW_SECONDS)
-        return None
+        return None  # the attempt stays counted
     cache.delete(key)
     Person.objects.filter(pk=person.pk).update(last_login=timezone.now())
     return person
@@ -134,6 +139,7 @@ def send_message(
     )
     try:
         with transaction.atomic():
+            lock_feed(MESSAGES_FEED)  # ids committed in their order: no cursor skips a message
             message.save()
     except IntegrityError:
         # The same form sent twice at once: the other request's message stands. A token of

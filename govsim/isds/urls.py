@@ -1,6 +1,6 @@
 """URLs of the simulated data box system, under /sim/isds/ (embedded) or /isds/ (standalone)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("box/<str:box_id>/", views.box, name="box"),
     path("message/<int:pk>/", views.message, name="message"),
     path("api/v1/messages", views.api_messages, name="api_messages"),
+    # Every other path under the API: a JSON 404 as well, not the site's HTML page.
+    re_path(r"^api/(?P<rest>.*)$", views.api_unknown, name="api_unknown"),
 ]

@@ -3,7 +3,8 @@
 Pages: sign-in of a data box person, the boxes they act for, a box's messages, one message, and
 the prepared message ("concept") that a service such as the portal links to:
 `concept/?to=<box ID>&subject=<text>&text=<text>`. API: `api/v1/messages`, the receiving box's
-messages after a cursor. The views only parse input and call `services`.
+messages after a cursor; any other path under `api/` is a JSON 404. The views only parse input
+and call `services`.
 """
 
 import secrets
@@ -229,3 +230,10 @@ def api_messages(request: HttpRequest) -> JsonResponse:
         "sender_box", "recipient_box"
     )
     return feed_page(request, queryset, services.message_item)
+
+
+@csrf_exempt
+@api_view(SYSTEM, methods=("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"))
+def api_unknown(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Any other path under the API: a JSON 404 rather than the HTML page of the site."""
+    raise ApiError("not_found", 404, "no such endpoint")

@@ -145,3 +145,17 @@ def test_other_methods_are_a_405_json_error(inbox, method):
     assert response.status_code == 405
     assert response.json()["error"] == "method_not_allowed"
     assert response["Allow"] == "GET"
+
+
+@pytest.mark.parametrize(
+    "path", ["/sim/isds/api/", "/sim/isds/api/v1/nothing", "/sim/isds/api/v1/messages/"]
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_unknown_api_path_is_a_404_json_error(inbox, path, method):
+    client = Client(enforce_csrf_checks=True)
+
+    response = getattr(client, method)(path, HTTP_AUTHORIZATION=f"Bearer {PORTAL_KEY}")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "not_found"
