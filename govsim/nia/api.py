@@ -2,21 +2,26 @@
 lists and removes the means (security keys, MojeID Klíč) that identify a person through it.
 
 JSON over HTTP under `api/v1/`, authenticated with the service's API key
-(`Authorization: Bearer <key>`); every refusal is a 4xx JSON `{"error", "message"}`, and while
-the "nia" outage switch is on every call answers 503 JSON.
+(`Authorization: Bearer <key>`); every refusal is a 4xx JSON `{"error", "message"}` (an unknown
+address under `api/` too), and while the "nia" outage switch is on every call answers 503 JSON.
 
     POST   means                {person | citizen, means_id, kind, level} → 201 (200 if repeated)
     GET    means?person=… | ?citizen=…                                      → 200
     DELETE means/<means_id>                                                 → 204
+
+A listing by `citizen` (the register's identifier) answers only for a citizen NIA already gave
+this service a pseudonym for, or this service registered a means for: any other is 404, as if
+the register did not know them, and nothing is written.
 """
 
 import json
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from govsim.api import ApiError, api_view, bearer_key, key_hash
+from govsim.api import ApiError, api_view, bearer_key, error_response, key_hash
 
 from . import services
 from .models import ServiceProvider
@@ -34,11 +39,27 @@ def _service(request: HttpRequest) -> ServiceProvider:
     return found
 
 
+def _too_large() -> ApiError:
+    return ApiError("too_large", 413, f"the body must be at most {MAX_BODY_BYTES} bytes")
+
+
 def _json_body(request: HttpRequest) -> object:
-    if len(request.body) > MAX_BODY_BYTES:
-        raise ApiError("bad_request", 400, "the body is too large")
+    # Refuse by the announced length before reading anything, and answer Django's own refusal
+    # (DATA_UPLOAD_MAX_MEMORY_SIZE) in JSON too.
     try:
-        return json.loads(request.body.decode("utf-8"))
+        announced = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ApiError("bad_request", 400, "invalid Content-Length") from None
+    if announced > MAX_BODY_BYTES:
+        raise _too_large()
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise _too_large() from None
+    if len(body) > MAX_BODY_BYTES:
+        raise _too_large()
+    try:
+        return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError("bad_request", 400, "the body must be JSON") from None
 
@@ -58,7 +79,7 @@ def means_collection(request: HttpRequest) -> JsonResponse:
     citizen = request.GET.get("citizen", "").strip()
     if bool(person) == bool(citizen):
         raise ApiError("bad_request", 400, "give either ?person= or ?citizen=")
-    found, person = services.resolve_person(service, person=person, citizen=citizen)
+    found, person = services.known_person(service, person=person, citizen=citizen)
     means = services.means_of(service, found)
     return JsonResponse({"person": person, "means": [services.serialise_means(m) for m in means]})
 
@@ -67,5 +88,12 @@ def means_collection(request: HttpRequest) -> JsonResponse:
 @api_view("nia", methods=("DELETE",))
 def means_item(request: HttpRequest, means_id: str) -> HttpResponse:
     """Remove a means this service registered: 204, or 404 if it registered no such means."""
-    services.remove_means(_service(request), means_id)
+    service = _service(request)
+    services.remove_means(service, means_id)
     return HttpResponse(status=204)
+
+
+@csrf_exempt
+def not_found(request: HttpRequest) -> JsonResponse:
+    """Any other address under `api/`: a JSON 404, not the site's HTML page."""
+    return error_response(ApiError("not_found", 404, "no such API endpoint"))

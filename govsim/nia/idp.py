@@ -8,7 +8,9 @@ Signing and encryption go through `crypto.XmlsecBindingBackend` (the `xmlsec` Py
 
 import base64
 import binascii
+import calendar
 import secrets
+import time
 import zlib
 from dataclasses import asdict, dataclass, field
 
@@ -17,7 +19,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from lxml import etree
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp, time_util
 from saml2.attribute_converter import AttributeConverter
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
@@ -36,6 +38,13 @@ XMLDSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
 # An AuthnRequest is a few kilobytes; refuse to inflate anything much bigger (a deflate bomb).
 MAX_REQUEST_BYTES = 64 * 1024
 ASSERTION_LIFETIME_MINUTES = 5
+# The SAML bindings (§3.4.3, §3.5.3) allow a RelayState of at most 80 bytes.
+MAX_RELAY_STATE_BYTES = 80
+# How far the clocks of NIA and a service may disagree, and how old an AuthnRequest may be when
+# it arrives (pysaml2 itself accepts a day either way): together they bound how long a request
+# must be remembered to refuse its replay.
+CLOCK_SKEW_SECONDS = 60
+REQUEST_MAX_AGE_SECONDS = 10 * 60
 
 # Second-level status codes of the error Responses (SAML core §3.2.2.2).
 STATUS_AUTHN_FAILED = samlp.STATUS_AUTHN_FAILED
@@ -89,7 +98,7 @@ def make_server(request: HttpRequest, service: ServiceProvider | None = None) ->
             "key_file": str(pair.key_file),
             "cert_file": str(pair.cert_file),
             "metadata": {"inline": [service.metadata_xml]} if service else {},
-            "accepted_time_diff": 60,
+            "accepted_time_diff": CLOCK_SKEW_SECONDS,
             "service": {
                 "idp": {
                     "name": "NIA",
@@ -170,6 +179,20 @@ def requesting_service(saml_request: str, binding: str) -> ServiceProvider:
     return service
 
 
+def _check_issue_instant(issue_instant: str | None) -> None:
+    """Refuse a request issued more than REQUEST_MAX_AGE_SECONDS ago or in the future (beyond
+    the clock skew allowed): only recent requests are remembered to refuse their replay."""
+    try:
+        issued = calendar.timegm(time_util.str_to_time(issue_instant))
+    except (TypeError, ValueError, AttributeError) as problem:  # pysaml2 parses loosely
+        raise SamlRequestError("the request has no valid IssueInstant") from problem
+    now = time.time()
+    if issued < now - REQUEST_MAX_AGE_SECONDS - CLOCK_SKEW_SECONDS:
+        raise SamlRequestError("the request is too old")
+    if issued > now + CLOCK_SKEW_SECONDS:
+        raise SamlRequestError("the request was issued in the future")
+
+
 @dataclass
 class PendingLogin:
     """An AuthnRequest accepted and waiting for the citizen; kept in the session as a dict."""
@@ -194,6 +217,8 @@ def accept_request(
     The answer always goes by HTTP-POST to an AssertionConsumerService of the service's metadata:
     a request naming any other address is refused, so an assertion can never be sent elsewhere.
     """
+    if len(relay_state.encode("utf-8", "surrogatepass")) > MAX_RELAY_STATE_BYTES:
+        raise SamlRequestError(f"the RelayState is longer than {MAX_RELAY_STATE_BYTES} bytes")
     service = requesting_service(saml_request, binding)
     server = make_server(request, service)
     try:
@@ -203,6 +228,7 @@ def accept_request(
     if parsed is None:
         raise SamlRequestError("the request was refused")
     message = parsed.message
+    _check_issue_instant(message.issue_instant)
     try:
         answer = server.response_args(message, [BINDING_HTTP_POST])
     except Exception as problem:

@@ -140,27 +140,42 @@ def check_card_usable(card: IdDocument) -> None:
         )
 
 
+def _reserve_attempt(key: str) -> int:
+    """Count one more PIN attempt before the PIN is checked; the attempt's number."""
+    for _retry in range(3):
+        cache.add(key, 0, PIN_LOCK_SECONDS)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr: start again
+            continue
+    return MAX_PIN_ATTEMPTS + 1  # the cache misbehaves: refuse rather than check unlimited PINs
+
+
 def verify_pin(card: IdDocument, pin: str) -> None:
-    """Check the PIN against the card's (hashed) PIN; count the failures and block at the limit."""
+    """Check the PIN against the card's (hashed) PIN; count the failures and block at the limit.
+
+    Each attempt is counted before the PIN is checked, atomically in the cache: of any number
+    of attempts at once, at most MAX_PIN_ATTEMPTS are checked, the others are refused unchecked.
+    The right PIN clears the count."""
     check_card_usable(card)
-    if check_password(pin or "", card.card_pin):
-        cache.delete(_failures_key(card))
-        return
     key = _failures_key(card)
-    cache.add(key, 0, PIN_LOCK_SECONDS)
-    try:
-        failures = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, PIN_LOCK_SECONDS)
-        failures = 1
+    attempt = _reserve_attempt(key)
+    if attempt > MAX_PIN_ATTEMPTS:
+        raise CardRefused(
+            "blocked",
+            _("The card is blocked after too many wrong PINs. Try again in a while."),
+        )
+    if check_password(pin or "", card.card_pin):
+        cache.delete(key)
+        return
     # Each failure starts the blocking time anew, so it runs from the last wrong PIN.
     cache.touch(key, PIN_LOCK_SECONDS)
-    if failures >= MAX_PIN_ATTEMPTS:
+    if attempt >= MAX_PIN_ATTEMPTS:
         raise CardRefused(
             "blocked",
             _("Wrong PIN. The card is now blocked after too many wrong PINs; try again later."),
         )
-    raise WrongPin(MAX_PIN_ATTEMPTS - failures)
+    raise WrongPin(MAX_PIN_ATTEMPTS - attempt)
 
 
 def demo_cards() -> list[IdDocument]:
@@ -175,6 +190,7 @@ def demo_cards() -> list[IdDocument]:
 # --- The register of identity means ---------------------------------------------------------
 
 MEANS_ID = re.compile(r"[A-Za-z0-9._~:=-]{1,255}")
+PERSON_IDENTIFIER = re.compile(re.escape(eidas.PERSON_IDENTIFIER_PREFIX) + r"[0-9a-f]{64}")
 
 
 class MeansError(ApiError):
@@ -190,6 +206,38 @@ class MeansRequest:
     level: str
     person: str = ""  # the service's PersonIdentifier …
     citizen: str = ""  # … or the register's identifier of the citizen (exactly one of them)
+
+
+def check_means_id(means_id: str) -> str:
+    """`means_id` if it has the shape of one (a 400 MeansError if not): checked before any query,
+    since PostgreSQL refuses some characters (NUL) outright."""
+    if not MEANS_ID.fullmatch(means_id):
+        raise MeansError(
+            "bad_request", 400, "means_id must be 1-255 characters of A-Z a-z 0-9 . _ ~ : = -"
+        )
+    return means_id
+
+
+def _citizen_identifier(citizen: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(citizen)
+    except ValueError:
+        raise MeansError(
+            "bad_request", 400, "citizen must be a register identifier (UUID)"
+        ) from None
+
+
+def check_person(person: str = "", citizen: str = "") -> None:
+    """Refuse (400 MeansError) a PersonIdentifier not shaped as NIA's ("CZ/CZ/" + 64 hex digits)
+    or a register identifier that is not a UUID, whichever is given."""
+    if person and not PERSON_IDENTIFIER.fullmatch(person):
+        raise MeansError(
+            "bad_request",
+            400,
+            f"person must be {eidas.PERSON_IDENTIFIER_PREFIX} and 64 lowercase hex digits",
+        )
+    if citizen:
+        _citizen_identifier(citizen)
 
 
 def _string(body: dict, name: str, *, required: bool = True) -> str:
@@ -217,24 +265,22 @@ def validate_means(body: object) -> MeansRequest:
     )
     if bool(wanted.person) == bool(wanted.citizen):
         raise MeansError("bad_request", 400, "give either person or citizen")
-    if not MEANS_ID.fullmatch(wanted.means_id):
-        raise MeansError(
-            "bad_request", 400, "means_id must be 1-255 characters of A-Z a-z 0-9 . _ ~ : = -"
-        )
+    check_person(wanted.person, wanted.citizen)
+    check_means_id(wanted.means_id)
     if wanted.kind not in MeansKind.values:
         raise MeansError("bad_request", 400, f"kind must be one of {', '.join(MeansKind.values)}")
     if wanted.level not in MeansLevel.values:
         raise MeansError("bad_request", 400, f"level must be one of {', '.join(MeansLevel.values)}")
-    if len(wanted.person) > 100:
-        raise MeansError("bad_request", 400, "person is too long")
     return wanted
 
 
 def resolve_person(
     service: ServiceProvider, *, person: str = "", citizen: str = ""
 ) -> tuple[Citizen, str]:
-    """(citizen, PersonIdentifier) from either the service's PersonIdentifier or the register's
-    identifier of the citizen (a service that verified the person without NIA knows only that)."""
+    """(citizen, PersonIdentifier) for a registration, from either the service's PersonIdentifier
+    or the register's identifier of the citizen (a service that verified the person without NIA
+    knows only that; NIA then gives the service the citizen's pseudonym)."""
+    check_person(person, citizen)
     if person:
         found = citizen_of(service, person)
         if found is None:
@@ -242,16 +288,38 @@ def resolve_person(
                 "unknown_person", 404, "NIA gave this service no such PersonIdentifier"
             )
         return found, person
-    try:
-        identifier = uuid.UUID(citizen)
-    except ValueError:
-        raise MeansError(
-            "bad_request", 400, "citizen must be a register identifier (UUID)"
-        ) from None
-    found = Citizen.objects.filter(identifier=identifier).first()
+    found = Citizen.objects.filter(identifier=_citizen_identifier(citizen)).first()
     if found is None:
         raise MeansError("unknown_person", 404, "the register knows no such citizen")
     return found, give_pseudonym(service, found)
+
+
+def known_person(
+    service: ServiceProvider, *, person: str = "", citizen: str = ""
+) -> tuple[Citizen, str]:
+    """(citizen, PersonIdentifier) for a lookup, which writes nothing and reveals nothing new: by
+    register identifier, only a citizen NIA gave this service a pseudonym for or this service
+    registered a means for; any other is "unknown", whether the register has them or not."""
+    check_person(person, citizen)
+    if person:
+        return resolve_person(service, person=person)
+    identifier = _citizen_identifier(citizen)
+    given = (
+        Pseudonym.objects.filter(service_provider=service, citizen__identifier=identifier)
+        .select_related("citizen")
+        .first()
+    )
+    if given is not None:
+        return given.citizen, given.value
+    registered = (
+        IdentityMeans.objects.filter(service_provider=service, citizen__identifier=identifier)
+        .select_related("citizen")
+        .order_by("pk")
+        .first()
+    )
+    if registered is not None:
+        return registered.citizen, registered.person
+    raise MeansError("unknown_person", 404, "NIA knows no such person for this service")
 
 
 def register_means(service: ServiceProvider, wanted: MeansRequest) -> tuple[IdentityMeans, bool]:
@@ -285,6 +353,7 @@ def means_of(service: ServiceProvider, citizen: Citizen) -> list[IdentityMeans]:
 
 def remove_means(service: ServiceProvider, means_id: str) -> None:
     """Remove a means the service registered (a 404 MeansError if it registered none)."""
+    check_means_id(means_id)
     deleted, _ = IdentityMeans.objects.filter(service_provider=service, means_id=means_id).delete()
     if not deleted:
         raise MeansError("not_found", 404, "this service registered no such means_id")

@@ -1,6 +1,6 @@
 """URLs of the simulated NIA (under /sim/nia/ embedded, /nia/ standalone)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import api, views
 
@@ -15,4 +15,6 @@ urlpatterns = [
     path("login/<str:login_id>/cancel/", views.cancel, name="cancel"),
     path("api/v1/means", api.means_collection, name="api_means"),
     path("api/v1/means/<str:means_id>", api.means_item, name="api_means_item"),
+    # Anything else under api/ is a JSON 404 (last: it matches every address there).
+    re_path(r"^api(?:/[\s\S]*)?\Z", api.not_found),
 ]

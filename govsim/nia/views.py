@@ -4,11 +4,17 @@ HTTP-POST form that carries the signed SAMLResponse to the service.
 
 An accepted AuthnRequest becomes a "login" kept in the session under a random id; each step reads
 it back, so the service, the request id and the address of the answer never come from the form.
+Each AuthnRequest is answered once: the first answer claims (service, request ID) in the cache, so
+a replayed request is refused and of two answers at once (a double click, two tabs started from
+one request) only the first is sent.
 """
 
+import hashlib
+import json
 import secrets
 import time
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -30,6 +36,10 @@ SESSION_KEY = "sim_nia_logins"
 LOGIN_SECONDS = 15 * 60  # an AuthnRequest left unanswered longer than this is forgotten
 MAX_LOGINS = 5  # pending logins per browser session (several tabs); the oldest go first
 LEVEL = eidas.LOA_HIGH  # what an eObčanka login is worth
+# How long an answered request is remembered: a request is accepted until REQUEST_MAX_AGE + skew
+# after its IssueInstant and answered no sooner than skew before it, and a login started from it
+# may stay pending LOGIN_SECONDS after it was accepted.
+ANSWERED_SECONDS = idp.REQUEST_MAX_AGE_SECONDS + 2 * idp.CLOCK_SKEW_SECONDS + LOGIN_SECONDS
 
 ATTRIBUTE_LABELS = {
     "PersonIdentifier": gettext_lazy("Identifier of the person for this service"),
@@ -122,6 +132,47 @@ def _problem(request: HttpRequest, title: str, text: str, *, status: int) -> Htt
     return render(request, "govsim/nia/problem.html", {"title": title, "text": text}, status=status)
 
 
+def _invalid_request(request: HttpRequest) -> HttpResponse:
+    return _problem(
+        request,
+        _("Invalid login request"),
+        _(
+            "The service sent a login request NIA cannot accept. "
+            "Return to the service and try again."
+        ),
+        status=400,
+    )
+
+
+# --- One answer per AuthnRequest ------------------------------------------------------------
+
+
+def _answered_key(service: ServiceProvider, request_id: str) -> str:
+    pair = json.dumps([service.entity_id, request_id])
+    return "sim_nia:answered:" + hashlib.sha256(pair.encode("utf-8")).hexdigest()
+
+
+def _was_answered(service: ServiceProvider, request_id: str) -> bool:
+    return cache.get(_answered_key(service, request_id)) is not None
+
+
+def _claim_answer(login: Login) -> bool:
+    """Take the right to answer the login's request, atomically: False if it was taken already
+    (by this login in a concurrent request, or by another login started from the same request)."""
+    key = _answered_key(login.service, login.pending.request_id)
+    return cache.add(key, login.id, ANSWERED_SECONDS)
+
+
+def _release_answer(login: Login) -> None:
+    """Give the claim back when no answer could be made (nothing was sent to the service)."""
+    cache.delete(_answered_key(login.service, login.pending.request_id))
+
+
+def _answered_already(request: HttpRequest, login: Login) -> HttpResponse:
+    _finish(request, login.id)
+    return _expired(request)
+
+
 def _post_to_service(
     request: HttpRequest, login: Login, saml_response: str, *, status: int = 200
 ) -> HttpResponse:
@@ -141,6 +192,8 @@ def _post_to_service(
 
 
 def _answer_error(request: HttpRequest, login: Login, status: str, message: str) -> HttpResponse:
+    if not _claim_answer(login):
+        return _answered_already(request, login)
     saml_response = idp.error_response(request, login.service, login.pending, status, message)
     return _post_to_service(request, login, saml_response)
 
@@ -183,15 +236,9 @@ def single_sign_on(request: HttpRequest) -> HttpResponse:
             status=403,
         )
     except idp.SamlRequestError:
-        return _problem(
-            request,
-            _("Invalid login request"),
-            _(
-                "The service sent a login request NIA cannot accept. "
-                "Return to the service and try again."
-            ),
-            status=400,
-        )
+        return _invalid_request(request)
+    if _was_answered(service, pending.request_id):  # a replay
+        return _invalid_request(request)
     try:
         possible = eidas.satisfies(LEVEL, pending.levels, pending.comparison)
     except eidas.UnknownLevel:
@@ -305,17 +352,37 @@ def consent(request: HttpRequest, login_id: str) -> HttpResponse:
     )
     if card is None:
         return redirect("govsim:nia:eobcanka", login_id=login_id)
+    if request.method == "POST" and request.POST.get("decision") != "consent":
+        return _answer_error(
+            request, login, idp.STATUS_REQUEST_DENIED, "the person did not consent"
+        )
+    try:
+        # Again: the card may have been blocked or deactivated, or its holder recorded deceased,
+        # since its PIN was checked.
+        services.check_card_usable(card)
+    except services.CardRefused as problem:
+        _update(request, login_id, card=None, refusal=idp.STATUS_AUTHN_FAILED)
+        return render(
+            request,
+            "govsim/nia/refused.html",
+            {
+                "login_id": login.id,
+                "service": login.service,
+                "message": problem.message,
+                "can_retry": True,
+            },
+            status=403,
+        )
     if request.method == "POST":
-        if request.POST.get("decision") != "consent":
-            return _answer_error(
-                request, login, idp.STATUS_REQUEST_DENIED, "the person did not consent"
-            )
+        if not _claim_answer(login):
+            return _answered_already(request, login)
         attributes = _released(card, services.give_pseudonym(login.service, card.citizen))
         try:
             saml_response = idp.authn_response(
                 request, login.service, login.pending, attributes, LEVEL
             )
         except idp.CannotEncrypt:
+            _release_answer(login)
             return _problem(
                 request,
                 _("The service cannot receive the answer"),

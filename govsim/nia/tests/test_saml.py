@@ -7,13 +7,14 @@ import zlib
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from lxml import etree
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
 from onelogin.saml2.utils import OneLogin_Saml2_Utils, OneLogin_Saml2_ValidationError
 
-from govsim.nia import eidas
+from govsim.nia import eidas, services
 from govsim.nia.models import Pseudonym
 
 from .conftest import PIN, card_of, posted_form, sign_in, start_login
@@ -440,3 +441,134 @@ def test_a_signed_post_request_is_verified(client, sp):
 
     assert post(signed).status_code == 302
     assert post(tampered).status_code == 400
+
+
+# --- Replays, concurrent answers, RelayState, the card at consent ----------------------------
+
+
+def redeflated(url: str, change) -> str:
+    """The SSO URL with its AuthnRequest's XML changed by `change` (the request is not signed)."""
+    query = parse_qs(urlsplit(url).query)
+    xml = zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), -15)
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
+    request = base64.b64encode(deflater.compress(change(xml)) + deflater.flush()).decode()
+    return reverse("govsim:nia:sso") + "?" + urlencode({"SAMLRequest": request})
+
+
+def answer(client, login: str, citizen) -> object:
+    client.post(login + "eobcanka/", {"card_number": card_of(citizen), "pin": PIN})
+    return client.post(login + "consent/", {"decision": "consent"})
+
+
+def test_an_answered_authn_request_cannot_be_replayed(client, sp, make_citizen):
+    citizen = make_citizen()
+    url, _ = sp.login_url()
+    started = client.get(url)
+    posted_form(answer(client, started["Location"], citizen))
+
+    again = client.get(url)
+    elsewhere = Client().get(url)  # another browser, without the first one's session
+
+    assert again.status_code == 400
+    assert b"Invalid login request" in again.content
+    assert elsewhere.status_code == 400
+
+
+def test_a_request_started_twice_is_answered_once(client, sp, make_citizen):
+    citizen = make_citizen()
+    url, _ = sp.login_url()
+    first, second = client.get(url)["Location"], client.get(url)["Location"]
+    assert first != second  # both accepted: neither was answered yet
+
+    posted_form(answer(client, first, citizen))
+    late = answer(client, second, citizen)
+
+    assert late.status_code == 410
+    assert b"SAMLResponse" not in late.content
+
+
+def test_two_concurrent_consents_give_one_assertion(client, sp, make_citizen):
+    """The second POST read the session before the first one saved it (a double click)."""
+    from govsim.nia.views import SESSION_KEY
+
+    citizen = make_citizen()
+    login, _ = start_login(client, sp)
+    client.post(login + "eobcanka/", {"card_number": card_of(citizen), "pin": PIN})
+    as_read = client.session[SESSION_KEY]
+
+    first = client.post(login + "consent/", {"decision": "consent"})
+    session = client.session
+    session[SESSION_KEY] = as_read
+    session.save()
+    second = client.post(login + "consent/", {"decision": "consent"})
+
+    posted_form(first)
+    assert second.status_code == 410
+    assert b"SAMLResponse" not in second.content
+
+
+def test_a_stale_authn_request_is_refused(client, sp):
+    url, _ = sp.login_url()
+    old = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+
+    page = client.get(
+        redeflated(
+            url, lambda xml: re.sub(rb'IssueInstant="[^"]*"', f'IssueInstant="{old}"'.encode(), xml)
+        )
+    )
+
+    assert page.status_code == 400
+    assert b"Invalid login request" in page.content
+
+
+@pytest.mark.parametrize(
+    "relay_state, accepted",
+    [
+        ("https://sp.example.test/" + "x" * 56, True),  # 80 bytes
+        ("https://sp.example.test/" + "x" * 57, False),  # 81 bytes
+        ("č" * 41, False),  # 41 characters, 82 bytes
+    ],
+)
+def test_relay_state_is_at_most_80_bytes(client, sp, relay_state, accepted):
+    sp.relay_state = relay_state
+    url, _ = sp.login_url()
+
+    page = client.get(url)
+
+    assert page.status_code == (302 if accepted else 400)
+    if not accepted:
+        assert b"Invalid login request" in page.content
+
+
+@pytest.mark.parametrize("change", ["deceased", "deactivated", "blocked"])
+def test_the_card_is_checked_again_at_consent(client, sp, make_citizen, change):
+    citizen = make_citizen()
+    card = citizen.documents.get()
+    login, _ = start_login(client, sp)
+    client.post(login + "eobcanka/", {"card_number": card.number, "pin": PIN})
+    if change == "deceased":
+        citizen.deceased = True
+        citizen.save()
+    elif change == "deactivated":
+        card.nia_activated = False
+        card.save()
+    else:
+        for wrong in ("000000", "000001", "000002"):  # somebody else, at another reader
+            with pytest.raises(services.CardProblem):
+                services.verify_pin(card, wrong)
+
+    refused = client.post(login + "consent/", {"decision": "consent"})
+
+    assert refused.status_code == 403
+    assert b"SAMLResponse" not in refused.content
+    assert not Pseudonym.objects.exists()
+    assert client.get(login + "consent/").status_code == 302  # back to the card
+    _, fields = posted_form(client.post(login + "cancel/"))
+    root = decoded(fields["SAMLResponse"])
+    assert root.find("saml:Assertion", NS) is None
+    assert (
+        root.find("samlp:Status/samlp:StatusCode/samlp:StatusCode", NS).get("Value")
+        == "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"
+    )

@@ -33,7 +33,9 @@ def test_the_api_key_follows_the_setting(client, settings):
 
     def status(key):
         return client.get(
-            "/sim/nia/api/v1/means", {"person": "x"}, HTTP_AUTHORIZATION=f"Bearer {key}"
+            "/sim/nia/api/v1/means",
+            {"person": "CZ/CZ/" + "0" * 64},  # well formed, given to nobody
+            HTTP_AUTHORIZATION=f"Bearer {key}",
         ).status_code
 
     assert status("from-the-settings") == 404
