@@ -11,31 +11,15 @@ last line.
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# bench/webauthn.py would shadow the `webauthn` package: take bench/ off the path, add the project.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mojeid.settings_test")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mojeid_bench_klic")
-os.environ["DEBUG"] = "0"
+from benchlib import percentile_ms, start_django
 
-import django
-
-django.setup()
+start_django("mojeid_bench_klic")
 
 from django.db import connection
 from django.test.utils import setup_test_environment
-
-
-def _ms(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000, 2)
 
 
 def main() -> None:
@@ -95,12 +79,12 @@ def main() -> None:
             {
                 "rounds": args.rounds,
                 "database": connection.vendor,
-                "status_p50_ms": _ms(status, 0.5),
-                "requests_p50_ms": _ms(listing, 0.5),
-                "requests_p95_ms": _ms(listing, 0.95),
-                "approve_p50_ms": _ms(approving, 0.5),
-                "approve_p95_ms": _ms(approving, 0.95),
-                "browser_takes_approval_p50_ms": _ms(taking, 0.5),
+                "status_p50_ms": percentile_ms(status, 0.5),
+                "requests_p50_ms": percentile_ms(listing, 0.5),
+                "requests_p95_ms": percentile_ms(listing, 0.95),
+                "approve_p50_ms": percentile_ms(approving, 0.5),
+                "approve_p95_ms": percentile_ms(approving, 0.95),
+                "browser_takes_approval_p50_ms": percentile_ms(taking, 0.5),
                 "approval_path_mean_ms": round(
                     statistics.mean(
                         a + b + c for a, b, c in zip(listing, approving, taking, strict=True)

@@ -15,31 +15,17 @@ import json
 import os
 import random
 import statistics
-import sys
 import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# This file's name would shadow the `webauthn` package: take bench/ off the path, add the project.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mojeid.settings_test")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mojeid_bench_webauthn")
-os.environ["DEBUG"] = "0"
+from benchlib import percentile_ms, start_django
 
-import django
-
-django.setup()
+start_django("mojeid_bench_webauthn")
 
 from django.db import connection
 from django.test.utils import setup_test_environment
 from django.utils import timezone
-
-
-def _ms(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000, 3)
 
 
 def main() -> None:
@@ -127,13 +113,13 @@ def main() -> None:
                 "database": connection.vendor,
                 "metadata_models": models,
                 "load_seconds": round(load_seconds, 3),
-                "lookup_p50_ms": _ms(lookups, 0.5),
-                "lookup_p95_ms": _ms(lookups, 0.95),
-                "lookup_u2f_p50_ms": _ms(u2f_lookups, 0.5),
-                "register_verify_p50_ms": _ms(registrations, 0.5),
-                "register_verify_p95_ms": _ms(registrations, 0.95),
-                "authenticate_verify_p50_ms": _ms(authentications, 0.5),
-                "authenticate_verify_p95_ms": _ms(authentications, 0.95),
+                "lookup_p50_ms": percentile_ms(lookups, 0.5),
+                "lookup_p95_ms": percentile_ms(lookups, 0.95),
+                "lookup_u2f_p50_ms": percentile_ms(u2f_lookups, 0.5),
+                "register_verify_p50_ms": percentile_ms(registrations, 0.5),
+                "register_verify_p95_ms": percentile_ms(registrations, 0.95),
+                "authenticate_verify_p50_ms": percentile_ms(authentications, 0.5),
+                "authenticate_verify_p95_ms": percentile_ms(authentications, 0.95),
                 "mean_register_verify_ms": round(statistics.mean(registrations) * 1000, 3),
                 "blob_bytes": blob_verify_seconds[1],
                 "blob_verify_seconds": round(blob_verify_seconds[0], 3),

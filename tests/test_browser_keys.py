@@ -5,9 +5,7 @@ virtual authenticator that answers navigator.credentials like a USB key with dir
 The development metadata supplement vouches for that authenticator as certified L1.
 """
 
-import os
 import re
-import shutil
 from io import StringIO
 
 import pytest
@@ -15,27 +13,9 @@ from django.db import connections
 
 from conftest import PASSWORD
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from .browser import ARGS, BROWSER_MARKS, CHROMIUM
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="Chromium is not installed (.ci/run installs it)"
-    ),
-]
-# Playwright's sync API runs an event loop in this thread; Django's live server is a thread too.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ signing in again, signs out, and signs in with password + an approval in the app
 waiting page continues by itself. Then a denial leaves the browser signed out.
 """
 
-import os
 import re
 
 import pytest
@@ -14,16 +13,9 @@ from django.db import connections
 
 from conftest import PASSWORD
 
-from .test_browser_keys import ARGS, CHROMIUM
+from .browser import ARGS, BROWSER_MARKS, CHROMIUM
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="Chromium is not installed (.ci/run installs it)"
-    ),
-]
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = BROWSER_MARKS
 
 PIN = "7391"
 

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from django.db import connections
+
+from tests.browser import ARGS, BROWSER_MARKS, CHROMIUM
 
 URL = "/sim/klic/"
 GOVSIM = Path(__file__).resolve().parents[1]
@@ -255,27 +256,6 @@ class FakePortal:
 
 
 # --- The browser ----------------------------------------------------------------------------
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-BROWSER_MARKS = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="Chromium is not installed (.ci/run installs it)"
-    ),
-]
-# Playwright's sync API runs an event loop in this thread; Django's live server is a thread too.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def browser_test(test):
