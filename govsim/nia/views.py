@@ -303,17 +303,7 @@ def eobcanka(request: HttpRequest, login_id: str) -> HttpResponse:
             services.verify_pin(card, form.cleaned_data["pin"])
         except services.CardRefused as problem:
             _update(request, login_id, refusal=idp.STATUS_AUTHN_FAILED)
-            return render(
-                request,
-                "govsim/nia/refused.html",
-                {
-                    "login_id": login.id,
-                    "service": login.service,
-                    "message": problem.message,
-                    "can_retry": True,
-                },
-                status=403,
-            )
+            return _card_refused(request, login, problem)
         except services.CardProblem as problem:
             form.add_error(None, problem.message)
         else:
@@ -362,17 +352,7 @@ def consent(request: HttpRequest, login_id: str) -> HttpResponse:
         services.check_card_usable(card)
     except services.CardRefused as problem:
         _update(request, login_id, card=None, refusal=idp.STATUS_AUTHN_FAILED)
-        return render(
-            request,
-            "govsim/nia/refused.html",
-            {
-                "login_id": login.id,
-                "service": login.service,
-                "message": problem.message,
-                "can_retry": True,
-            },
-            status=403,
-        )
+        return _card_refused(request, login, problem)
     if request.method == "POST":
         if not _claim_answer(login):
             return _answered_already(request, login)
@@ -424,3 +404,18 @@ def cancel(request: HttpRequest, login_id: str) -> HttpResponse:
         idp.STATUS_REQUEST_DENIED: "the person cancelled the login",
     }
     return _answer_error(request, login, status, messages.get(status, "the login ended"))
+
+
+def _card_refused(request: HttpRequest, login, problem) -> HttpResponse:
+    """The card cannot sign in: say why; the user may try another card or return."""
+    return render(
+        request,
+        "govsim/nia/refused.html",
+        {
+            "login_id": login.id,
+            "service": login.service,
+            "message": problem.message,
+            "can_retry": True,
+        },
+        status=403,
+    )
