@@ -14,19 +14,11 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mojeid.settings_test")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mojeid_bench")
-# As production runs: no debug cursor logging every query, no debug pages.
-os.environ["DEBUG"] = "0"
+from benchlib import percentile_ms, start_django
 
-import django
-
-django.setup()
+start_django("mojeid_bench")  # DEBUG off, as production runs
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
@@ -37,11 +29,6 @@ from django.test.utils import setup_test_environment
 
 PASSWORD = "bench-heslo-kun-2026"
 KEYCLOAK_LOGINS_PER_SECOND_PER_VCPU = 15
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def main() -> None:
@@ -99,7 +86,7 @@ def main() -> None:
         "logins_per_second_per_vcpu": round(logins_per_second / os.cpu_count(), 1),
         "hash_ms": round(hash_ms, 2),
         "login_ms": round(login_ms, 2),
-        "login_p95_ms": round(_percentile(login_samples, 0.95) * 1000, 2),
+        "login_p95_ms": percentile_ms(login_samples, 0.95, digits=2),
         "ratio": round(login_ms / hash_ms, 3),
         "ratio_target": 1.15,
         "keycloak_logins_per_second_per_vcpu": KEYCLOAK_LOGINS_PER_SECOND_PER_VCPU,
