@@ -2,11 +2,13 @@
 
 It makes real registrations (CBOR attestation objects, COSE keys, X.509 attestation chains) in the
 formats packed (with a certificate chain, or self attestation), fido-u2f, none, and the platform
-formats apple (Apple anonymous attestation) and android-key (Android Key Attestation), as a browser
-would hand them to the portal in the `PublicKeyCredential.toJSON()` shape.
+formats apple (Apple anonymous attestation), android-key (Android Key Attestation) and tpm (a TPM
+2.0, as Windows Hello attests), as a browser would hand them to the portal in the
+`PublicKeyCredential.toJSON()` shape.
 
-The platform formats follow W3C WebAuthn §8.8 (apple) and §8.4 (android-key); their certificate
-extensions are written in DER (X.690) by the small `der_*` helpers below.
+The platform formats follow W3C WebAuthn §8.8 (apple), §8.4 (android-key) and §8.3 (tpm); their
+certificate extensions are written in DER (X.690) by the small `der_*` helpers below, and the TPM
+structures (TCG TPM 2.0 Library, Part 2) by the `tpm_*` helpers, big-endian as a TPM marshals them.
 """
 
 import base64
@@ -20,17 +22,18 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 from fido2 import cbor
-from fido2.cose import ES256
+from fido2.cose import ES256, RS256
 
 AAGUID_EXTENSION = x509.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 FLAG_USER_PRESENT, FLAG_USER_VERIFIED, FLAG_ATTESTED = 0x01, 0x04, 0x40
 COSE_ES256 = -7  # the `alg` of an ECDSA P-256 / SHA-256 signature
+COSE_RS256 = -257  # the `alg` of an RSASSA-PKCS1-v1_5 / SHA-256 signature
 
 # The formats of platform authenticators (built into the phone or computer, not plugged in).
-PLATFORM_FORMATS = ("apple", "android-key")
+PLATFORM_FORMATS = ("apple", "android-key", "tpm")
 
 # Apple anonymous attestation (WebAuthn §8.8): credCert carries SEQUENCE { [1] EXPLICIT OCTET STRING
 # nonce } under this extension, nonce = SHA-256(authenticatorData || clientDataHash).
@@ -53,6 +56,39 @@ KM_DIGEST_SHA_2_256 = 4
 KM_EC_CURVE_P_256 = 1
 KM_ORIGIN_GENERATED, KM_ORIGIN_IMPORTED = 0, 2
 P256_KEY_SIZE = 256
+
+# TPM attestation (WebAuthn §8.3; TCG TPM 2.0 Library Part 2 "Structures"; TCG EK Credential
+# Profile for the AIK certificate). Constants from Part 2: TPM_ALG_ID (§6.3), TPM_ECC_CURVE (§6.4),
+# TPM_GENERATED (§6.2), TPM_ST (§6.9), TPMA_OBJECT bits (§8.3), and the permanent handle of the
+# owner (storage) hierarchy (§7.4), whose Name is the handle itself.
+TPM_ALG_RSA, TPM_ALG_SHA256, TPM_ALG_NULL, TPM_ALG_ECC = 0x0001, 0x000B, 0x0010, 0x0023
+TPM_ECC_NIST_P256 = 0x0003
+TPM_GENERATED_VALUE = 0xFF544347  # "\xffTCG": the TPM itself made this structure
+TPM_ST_ATTEST_CERTIFY = 0x8017  # a TPMS_ATTEST written by TPM2_Certify
+TPM_RH_OWNER = 0x40000001
+TPMA_FIXED_TPM, TPMA_FIXED_PARENT, TPMA_SENSITIVE_DATA_ORIGIN = 1 << 1, 1 << 4, 1 << 5
+TPMA_USER_WITH_AUTH, TPMA_NO_DA, TPMA_RESTRICTED, TPMA_SIGN = 1 << 6, 1 << 10, 1 << 16, 1 << 18
+# A key created inside the TPM that never leaves it, used (unrestricted) to sign: a passkey.
+TPM_CREDENTIAL_ATTRIBUTES = (
+    TPMA_FIXED_TPM
+    | TPMA_FIXED_PARENT
+    | TPMA_SENSITIVE_DATA_ORIGIN
+    | TPMA_USER_WITH_AUTH
+    | TPMA_NO_DA
+    | TPMA_SIGN
+)
+TPM_RSA_KEY_BITS = 2048
+TPM_RSA_DEFAULT_EXPONENT = 0  # TPMS_RSA_PARMS.exponent: zero means the default 2**16 + 1
+# The AIK certificate: subject empty, a critical SubjectAlternativeName with a directoryName of
+# the TPM's manufacturer, model and firmware version, and this extended key usage.
+TCG_AT_TPM_MANUFACTURER = x509.ObjectIdentifier("2.23.133.2.1")
+TCG_AT_TPM_MODEL = x509.ObjectIdentifier("2.23.133.2.2")
+TCG_AT_TPM_VERSION = x509.ObjectIdentifier("2.23.133.2.3")
+TCG_KP_AIK_CERTIFICATE = x509.ObjectIdentifier("2.23.133.8.3")
+# The manufacturer as "id:" and its four ASCII letters in hex: MSFT, the TCG vendor ID of
+# Microsoft (whose software TPM stands in for a laptop's chip here).
+SOFT_TPM_MANUFACTURER, SOFT_TPM_MODEL, SOFT_TPM_VERSION = "id:4D534654", "Soft TPM", "id:00020008"
+SOFT_TPM_FIRMWARE_VERSION = 0x0002000800000000  # TPMS_ATTEST.firmwareVersion: 2.8 as a UINT64
 
 # What a key made with `wrong_challenge=True` binds its credential to instead of the real
 # clientDataHash: the hash of some other clientDataJSON, as in a replayed or forged statement.
@@ -173,6 +209,115 @@ def android_key_description(
     )
 
 
+def tpm2b(content: bytes) -> bytes:
+    """A TPM2B_* sized buffer (Part 2 §10.4): UINT16 size, then that many octets."""
+    return struct.pack(">H", len(content)) + content
+
+
+def tpm_name(public_area: bytes) -> bytes:
+    """The Name of an object (Part 1 §16): its nameAlg, then the nameAlg hash of its TPMT_PUBLIC
+    (here always SHA-256)."""
+    return struct.pack(">H", TPM_ALG_SHA256) + hashlib.sha256(public_area).digest()
+
+
+def tpm_qualified_name(parent_qualified_name: bytes, name: bytes) -> bytes:
+    """The Qualified Name of an object (Part 1 §16): nameAlg || H(parent's QN || Name)."""
+    digest = hashlib.sha256(parent_qualified_name + name).digest()
+    return struct.pack(">H", TPM_ALG_SHA256) + digest
+
+
+def tpm_rsa_public_area(
+    public_key: rsa.RSAPublicKey, attributes: int = TPM_CREDENTIAL_ATTRIBUTES
+) -> bytes:
+    """TPMT_PUBLIC (Part 2 §12.2.4) of an RSA signing key: type, nameAlg, objectAttributes,
+    authPolicy (empty), TPMS_RSA_PARMS {symmetric NULL, scheme NULL (the key may sign with any
+    scheme), keyBits, exponent}, unique = TPM2B_PUBLIC_KEY_RSA (the modulus)."""
+    numbers = public_key.public_numbers()
+    exponent = TPM_RSA_DEFAULT_EXPONENT if numbers.e == 2**16 + 1 else numbers.e
+    modulus = numbers.n.to_bytes(public_key.key_size // 8, "big")
+    return (
+        struct.pack(">HHI", TPM_ALG_RSA, TPM_ALG_SHA256, attributes)
+        + tpm2b(b"")  # authPolicy
+        + struct.pack(">HHHI", TPM_ALG_NULL, TPM_ALG_NULL, public_key.key_size, exponent)
+        + tpm2b(modulus)
+    )
+
+
+def tpm_ecc_public_area(
+    public_key: ec.EllipticCurvePublicKey, attributes: int = TPM_CREDENTIAL_ATTRIBUTES
+) -> bytes:
+    """TPMT_PUBLIC of a NIST P-256 signing key: TPMS_ECC_PARMS {symmetric NULL, scheme NULL,
+    curveID, kdf NULL}, unique = TPMS_ECC_POINT {x, y} (Part 2 §11.2.5.2, §12.2.3.6)."""
+    numbers = public_key.public_numbers()
+    return (
+        struct.pack(">HHI", TPM_ALG_ECC, TPM_ALG_SHA256, attributes)
+        + tpm2b(b"")  # authPolicy
+        + struct.pack(">HHHH", TPM_ALG_NULL, TPM_ALG_NULL, TPM_ECC_NIST_P256, TPM_ALG_NULL)
+        + tpm2b(numbers.x.to_bytes(32, "big"))
+        + tpm2b(numbers.y.to_bytes(32, "big"))
+    )
+
+
+def tpm_public_area(public_key, attributes: int = TPM_CREDENTIAL_ATTRIBUTES) -> bytes:
+    """The TPMT_PUBLIC of an RSA or P-256 key."""
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return tpm_rsa_public_area(public_key, attributes)
+    return tpm_ecc_public_area(public_key, attributes)
+
+
+def tpm_clock_info(clock: int, reset_count: int, restart_count: int, safe: bool = True) -> bytes:
+    """TPMS_CLOCK_INFO (Part 2 §10.11.1): clock (ms), resetCount, restartCount, safe."""
+    return struct.pack(">QIIB", clock, reset_count, restart_count, int(safe))
+
+
+def tpm_certify_info(name: bytes, qualified_name: bytes) -> bytes:
+    """TPMS_CERTIFY_INFO (Part 2 §10.12.3): the certified object's Name and Qualified Name."""
+    return tpm2b(name) + tpm2b(qualified_name)
+
+
+def tpm_attest_certify(
+    *,
+    qualified_signer: bytes,
+    extra_data: bytes,
+    certified_name: bytes,
+    certified_qualified_name: bytes,
+    clock_info: bytes,
+    firmware_version: int,
+) -> bytes:
+    """TPMS_ATTEST (Part 2 §10.12.12) as TPM2_Certify writes it: magic TPM_GENERATED_VALUE, type
+    TPM_ST_ATTEST_CERTIFY, qualifiedSigner, extraData (the caller's qualifying data), clockInfo,
+    firmwareVersion, then attested = TPMS_CERTIFY_INFO."""
+    return (
+        struct.pack(">IH", TPM_GENERATED_VALUE, TPM_ST_ATTEST_CERTIFY)
+        + tpm2b(qualified_signer)
+        + tpm2b(extra_data)
+        + clock_info
+        + struct.pack(">Q", firmware_version)
+        + tpm_certify_info(certified_name, certified_qualified_name)
+    )
+
+
+def aik_subject_alternative_name(
+    manufacturer: str = SOFT_TPM_MANUFACTURER,
+    model: str = SOFT_TPM_MODEL,
+    version: str = SOFT_TPM_VERSION,
+) -> x509.SubjectAlternativeName:
+    """The AIK certificate's SAN (EK Credential Profile §3.2.9): one directoryName holding
+    tcg-at-tpmManufacturer, tcg-at-tpmModel and tcg-at-tpmVersion."""
+    directory = x509.Name(
+        [
+            x509.RelativeDistinguishedName(
+                [
+                    x509.NameAttribute(TCG_AT_TPM_MANUFACTURER, manufacturer),
+                    x509.NameAttribute(TCG_AT_TPM_MODEL, model),
+                    x509.NameAttribute(TCG_AT_TPM_VERSION, version),
+                ]
+            )
+        ]
+    )
+    return x509.SubjectAlternativeName([x509.DirectoryName(directory)])
+
+
 def _name(common_name: str, unit: str | None = None) -> x509.Name:
     parts = [
         x509.NameAttribute(NameOID.COUNTRY_NAME, "CZ"),
@@ -251,6 +396,41 @@ class CertificateAuthority:
             builder = builder.add_extension(x509.UnrecognizedExtension(oid, value), critical=False)
         return builder.sign(self.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
+    def certify_aik(
+        self,
+        public_key: rsa.RSAPublicKey,
+        aaguid: uuid.UUID | None,
+        *,
+        expired: bool = False,
+    ) -> bytes:
+        """An AIK certificate (DER) as WebAuthn §8.3.1 requires: version 3, empty subject, a
+        critical SubjectAlternativeName naming the TPM, extended key usage tcg-kp-AIKCertificate,
+        CA false, and (when `aaguid` is given) the AAGUID extension."""
+        now = datetime.now(UTC)
+        start, end = (
+            (now - timedelta(days=400), now - timedelta(days=1))
+            if expired
+            else (now - timedelta(days=1), now + timedelta(days=365))
+        )
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([]))
+            .issuer_name(self.certificate.subject)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(end)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(aik_subject_alternative_name(), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([TCG_KP_AIK_CERTIFICATE]), critical=False)
+        )
+        if aaguid is not None:
+            value = der_octet_string(aaguid.bytes)
+            builder = builder.add_extension(
+                x509.UnrecognizedExtension(AAGUID_EXTENSION, value), critical=False
+            )
+        return builder.sign(self.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
     @property
     def der(self) -> bytes:
         return self.certificate.public_bytes(serialization.Encoding.DER)
@@ -297,19 +477,27 @@ class SoftKey:
     """One authenticator: a model (AAGUID), an attestation format, and its credentials."""
 
     aaguid: uuid.UUID
-    fmt: str = "packed"  # packed | packed-self | fido-u2f | none | apple | android-key
+    fmt: str = "packed"  # packed | packed-self | fido-u2f | none | apple | android-key | tpm
     authority: CertificateAuthority | None = None
     expired_certificate: bool = False
     sign_count: int = 0
     credentials: dict = field(default_factory=dict)  # credential id → private key
-    # apple / android-key: the certificate binds the credential to another clientDataHash than the
-    # one signed (OTHER_CLIENT_DATA_HASH), as a replayed or forged statement would.
+    # apple / android-key / tpm: the certificate (for tpm: certInfo's extraData) binds the
+    # credential to another clientDataHash than the one signed (OTHER_CLIENT_DATA_HASH), as a
+    # replayed or forged statement would.
     wrong_challenge: bool = False
-    # apple / android-key: the certificate holds another key than the credential's (for
-    # android-key that other key also signs, so only the key comparison can catch it).
+    # apple / android-key / tpm: the certificate holds another key than the credential's (for
+    # android-key that other key also signs; for tpm, pubArea describes it and certInfo certifies
+    # it, so only the key comparison can catch it).
     foreign_certificate_key: bool = False
     # android-key: keywords for `android_key_description` (origin=, purposes=, all_applications=).
     android_authorizations: dict = field(default_factory=dict)
+    # tpm: the credential key, "rsa" (RSA-2048, RS256, as Windows Hello makes it) or "ecc" (P-256).
+    tpm_key: str = "rsa"
+    # tpm: the AAGUID the AIK certificate names in its extension 1.3.6.1.4.1.45724.1.1.4 (None:
+    # the key's own); with aik_aaguid_extension=False the certificate has no such extension.
+    aik_aaguid: uuid.UUID | None = None
+    aik_aaguid_extension: bool = True
 
     def __post_init__(self):
         self.attestation_key = self.attestation_certificate = None
@@ -317,7 +505,18 @@ class SoftKey:
         if self.fmt in PLATFORM_FORMATS:
             self.authority = self.authority or CertificateAuthority()
             self.platform_ca = self.authority.subordinate(
-                "Soft Keys WebAuthn CA" if self.fmt == "apple" else "Soft Keys Android Attestation"
+                {
+                    "apple": "Soft Keys WebAuthn CA",
+                    "android-key": "Soft Keys Android Attestation",
+                    "tpm": "Soft Keys TPM AIK CA",
+                }[self.fmt]
+            )
+        if self.fmt == "tpm":  # the TPM's attestation identity key, certified by the AIK CA
+            self.attestation_key = rsa.generate_private_key(65537, TPM_RSA_KEY_BITS)
+            self.attestation_certificate = self.platform_ca.certify_aik(
+                self.attestation_key.public_key(),
+                (self.aik_aaguid or self.aaguid) if self.aik_aaguid_extension else None,
+                expired=self.expired_certificate,
             )
         if self.fmt in ("packed", "fido-u2f"):
             authority = self.authority or CertificateAuthority()
@@ -335,9 +534,10 @@ class SoftKey:
     ) -> dict:
         """What the browser's `credential.toJSON()` gives after navigator.credentials.create()."""
         credential_id = os.urandom(32)
-        key = ec.generate_private_key(ec.SECP256R1())
+        key = self._new_credential_key()
         self.credentials[credential_id] = key
-        cose_key = ES256.from_cryptography_key(key.public_key())
+        cose = RS256 if isinstance(key, rsa.RSAPrivateKey) else ES256
+        cose_key = cose.from_cryptography_key(key.public_key())
         client_data_json = json.dumps(
             client_data
             or {
@@ -392,8 +592,8 @@ class SoftKey:
             + bytes([FLAG_USER_PRESENT | FLAG_USER_VERIFIED])
             + struct.pack(">I", self.sign_count)
         )
-        signature = self.credentials[credential_id].sign(
-            auth_data + hashlib.sha256(client_data_json).digest(), ec.ECDSA(hashes.SHA256())
+        signature = _sign(
+            self.credentials[credential_id], auth_data + hashlib.sha256(client_data_json).digest()
         )
         return {
             "id": b64url(credential_id),
@@ -414,6 +614,8 @@ class SoftKey:
             return self._apple_statement(auth_data, client_data_hash, key)
         if self.fmt == "android-key":
             return self._android_key_statement(auth_data, client_data_hash, key)
+        if self.fmt == "tpm":
+            return self._tpm_statement(auth_data, client_data_hash, key)
         if self.fmt == "packed-self":
             return {"alg": -7, "sig": key.sign(auth_data + client_data_hash, signature)}
         if self.fmt == "packed":
@@ -436,9 +638,15 @@ class SoftKey:
         """The clientDataHash a platform certificate vouches for (see `wrong_challenge`)."""
         return OTHER_CLIENT_DATA_HASH if self.wrong_challenge else client_data_hash
 
+    def _new_credential_key(self):
+        """A fresh credential key: RSA-2048 for a TPM that makes RSA keys, P-256 otherwise."""
+        if self.fmt == "tpm" and self.tpm_key == "rsa":
+            return rsa.generate_private_key(65537, TPM_RSA_KEY_BITS)
+        return ec.generate_private_key(ec.SECP256R1())
+
     def _certified_key(self, key):
         """The key a platform certificate holds (see `foreign_certificate_key`)."""
-        return ec.generate_private_key(ec.SECP256R1()) if self.foreign_certificate_key else key
+        return self._new_credential_key() if self.foreign_certificate_key else key
 
     def _apple_statement(self, auth_data, client_data_hash, key) -> dict:
         """WebAuthn §8.8: x5c only; credCert certifies the credential key itself and the nonce."""
@@ -471,3 +679,44 @@ class SoftKey:
             "sig": signer.sign(auth_data + client_data_hash, ec.ECDSA(hashes.SHA256())),
             "x5c": [leaf, *self.platform_ca.chain],
         }
+
+    def _tpm_statement(self, auth_data, client_data_hash, key) -> dict:
+        """WebAuthn §8.3: the TPM certifies the credential key (pubArea) with TPM2_Certify, its
+        qualifying data (extraData) the SHA-256 of attToBeSigned; the AIK signs certInfo (RS256).
+        Like Windows, x5c is the AIK certificate and the AIK CA, without the root."""
+        public_area = tpm_public_area(self._certified_key(key).public_key())
+        extra_data = hashlib.sha256(auth_data + self._bound_client_data_hash(client_data_hash))
+        owner = struct.pack(">I", TPM_RH_OWNER)  # the Name of a hierarchy is its handle
+        # The AIK as the TPM knows it: a restricted signing key under the owner hierarchy.
+        aik_name = tpm_name(
+            tpm_rsa_public_area(
+                self.attestation_key.public_key(),
+                TPM_CREDENTIAL_ATTRIBUTES | TPMA_RESTRICTED,
+            )
+        )
+        credential_name = tpm_name(public_area)
+        cert_info = tpm_attest_certify(
+            qualified_signer=tpm_qualified_name(owner, aik_name),
+            extra_data=extra_data.digest(),
+            certified_name=credential_name,
+            certified_qualified_name=tpm_qualified_name(owner, credential_name),
+            clock_info=tpm_clock_info(
+                clock=int.from_bytes(os.urandom(4), "big"), reset_count=3, restart_count=1
+            ),
+            firmware_version=SOFT_TPM_FIRMWARE_VERSION,
+        )
+        return {
+            "ver": "2.0",
+            "alg": COSE_RS256,
+            "x5c": [self.attestation_certificate, self.platform_ca.der],
+            "sig": _sign(self.attestation_key, cert_info),
+            "certInfo": cert_info,
+            "pubArea": public_area,
+        }
+
+
+def _sign(private_key, data: bytes) -> bytes:
+    """A signature with SHA-256: RSASSA-PKCS1-v1_5 (RS256) or ECDSA (ES256) by the key's type."""
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    return private_key.sign(data, ec.ECDSA(hashes.SHA256()))
