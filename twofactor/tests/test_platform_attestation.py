@@ -19,18 +19,22 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from fido2.attestation import AttestationType
 from fido2.cose import ES256
-from webauthn import verify_registration_response
 from webauthn.helpers.exceptions import InvalidRegistrationResponse
-from webauthn.helpers.structs import AttestationFormat
 
-from twofactor.inspector import inspect
 from twofactor.internal.attestation import parse_registration, verify_statement
 from twofactor.metadata import load_payload
 from twofactor.models import MetadataSource
 
+from .platform import (
+    NOT_VERIFIED,
+    metadata_entry,
+    registration,
+    spec_check,
+    statement_of,
+    verdict_of,
+)
 from .softkey import (
     ANDROID_KEY_DESCRIPTION_EXTENSION,
     APPLE_NONCE_EXTENSION,
@@ -47,7 +51,6 @@ pytestmark = pytest.mark.django_db
 
 GOOD_ROOT = CertificateAuthority("Good Platform Root")
 OTHER_ROOT = CertificateAuthority("Other Platform Root")
-CHALLENGE, ORIGIN, RP_ID = b"p" * 32, "https://mojeid.example", "mojeid.example"
 
 APPLE_MODEL = uuid.UUID("b2b2b2b2-0000-4000-8000-000000000001")
 ANDROID_MODEL = uuid.UUID("b2b2b2b2-0000-4000-8000-000000000002")
@@ -56,60 +59,20 @@ HARDWARE_KEY = uuid.UUID("b2b2b2b2-0000-4000-8000-000000000004")
 OTHER_PLATFORM = uuid.UUID("b2b2b2b2-0000-4000-8000-000000000005")
 
 APPLE_REASON = "Apple devices cannot be used for public administration services"
-NOT_VERIFIED = "the attestation statement does not verify"
-
-
-def _entry(aaguid, description, hints, roots=(GOOD_ROOT,)):
-    return {
-        "aaguid": str(aaguid),
-        "metadataStatement": {
-            "description": description,
-            "protocolFamily": "fido2",
-            "attestationRootCertificates": [root.b64 for root in roots],
-            "attachmentHint": hints,
-        },
-        "statusReports": [{"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2024-01-01"}],
-    }
 
 
 @pytest.fixture(autouse=True)
 def metadata(db):
     entries = [
-        _entry(APPLE_MODEL, "Soft Apple Passkey", ["internal"]),
-        _entry(ANDROID_MODEL, "Soft Android Phone", ["internal"]),
-        _entry(WINDOWS_HELLO, "Windows Hello Software Authenticator", ["internal"]),
-        _entry(HARDWARE_KEY, "Soft Hardware Key", ["external", "wired"]),
-        _entry(OTHER_PLATFORM, "Soft Laptop Authenticator", ["internal"]),
+        metadata_entry(APPLE_MODEL, "Soft Apple Passkey", ["internal"], [GOOD_ROOT]),
+        metadata_entry(ANDROID_MODEL, "Soft Android Phone", ["internal"], [GOOD_ROOT]),
+        metadata_entry(
+            WINDOWS_HELLO, "Windows Hello Software Authenticator", ["internal"], [GOOD_ROOT]
+        ),
+        metadata_entry(HARDWARE_KEY, "Soft Hardware Key", ["external", "wired"], [GOOD_ROOT]),
+        metadata_entry(OTHER_PLATFORM, "Soft Laptop Authenticator", ["internal"], [GOOD_ROOT]),
     ]
     load_payload({"no": 1, "entries": entries}, source=MetadataSource.BLOB)
-
-
-def registration(key: SoftKey) -> dict:
-    return key.register(challenge=CHALLENGE, origin=ORIGIN, rp_id=RP_ID)
-
-
-def verdict_of(credential: dict) -> dict:
-    return inspect(json.dumps(credential)).as_dict()
-
-
-def spec_check(credential: dict, root: CertificateAuthority) -> None:
-    """py_webauthn's verification of the statement (WebAuthn §8.4 / §8.8), trusting `root`;
-    raises InvalidRegistrationResponse with its reason."""
-    pem = root.certificate.public_bytes(serialization.Encoding.PEM)
-    verify_registration_response(
-        credential=credential,
-        expected_challenge=CHALLENGE,
-        expected_rp_id=RP_ID,
-        expected_origin=ORIGIN,
-        pem_root_certs_bytes_by_fmt={
-            AttestationFormat.APPLE: [pem],
-            AttestationFormat.ANDROID_KEY: [pem],
-        },
-    )
-
-
-def statement_of(credential: dict) -> dict:
-    return parse_registration(credential).attestation_object.att_stmt
 
 
 def holds_the_credential_key(certificate_der: bytes, credential: dict) -> bool:

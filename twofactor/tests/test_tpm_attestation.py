@@ -8,24 +8,27 @@ it makes of them.
 
 import base64
 import hashlib
-import json
 import struct
 import uuid
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from fido2 import cbor
 from fido2.attestation import AttestationType
-from webauthn import verify_registration_response
 from webauthn.helpers.exceptions import InvalidRegistrationResponse
-from webauthn.helpers.structs import AttestationFormat
 
-from twofactor.inspector import inspect
 from twofactor.internal.attestation import parse_registration, verify_statement
 from twofactor.metadata import load_payload
 from twofactor.models import MetadataSource
 
+from .platform import (
+    NOT_VERIFIED,
+    metadata_entry,
+    registration,
+    spec_check,
+    statement_of,
+    verdict_of,
+)
 from .softkey import (
     AAGUID_EXTENSION,
     COSE_RS256,
@@ -47,62 +50,24 @@ pytestmark = pytest.mark.django_db
 
 TPM_ROOT = CertificateAuthority("Soft TPM Root")
 OTHER_ROOT = CertificateAuthority("Other TPM Root")
-CHALLENGE, ORIGIN, RP_ID = b"t" * 32, "https://mojeid.example", "mojeid.example"
 
 WINDOWS_HELLO = uuid.UUID("b3b3b3b3-0000-4000-8000-000000000001")
 OTHER_MODEL = uuid.UUID("b3b3b3b3-0000-4000-8000-000000000002")
-NOT_VERIFIED = "the attestation statement does not verify"
-
-
-def _entry(aaguid, description):
-    return {
-        "aaguid": str(aaguid),
-        "metadataStatement": {
-            "description": description,
-            "protocolFamily": "fido2",
-            "attestationRootCertificates": [TPM_ROOT.b64],
-            "attachmentHint": ["internal"],
-        },
-        "statusReports": [{"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2024-01-01"}],
-    }
 
 
 @pytest.fixture(autouse=True)
 def metadata(db):
     entries = [
-        _entry(WINDOWS_HELLO, "Soft Windows Hello Hardware Authenticator"),
-        _entry(OTHER_MODEL, "Soft Other TPM Authenticator"),
+        metadata_entry(
+            WINDOWS_HELLO, "Soft Windows Hello Hardware Authenticator", ["internal"], [TPM_ROOT]
+        ),
+        metadata_entry(OTHER_MODEL, "Soft Other TPM Authenticator", ["internal"], [TPM_ROOT]),
     ]
     load_payload({"no": 1, "entries": entries}, source=MetadataSource.BLOB)
 
 
 def windows_hello(**options) -> SoftKey:
     return SoftKey(WINDOWS_HELLO, fmt="tpm", **{"authority": TPM_ROOT, **options})
-
-
-def registration(key: SoftKey) -> dict:
-    return key.register(challenge=CHALLENGE, origin=ORIGIN, rp_id=RP_ID)
-
-
-def verdict_of(credential: dict) -> dict:
-    return inspect(json.dumps(credential)).as_dict()
-
-
-def spec_check(credential: dict, root: CertificateAuthority = TPM_ROOT) -> None:
-    """py_webauthn's verification of the statement (WebAuthn §8.3), trusting `root`; raises
-    InvalidRegistrationResponse with its reason."""
-    pem = root.certificate.public_bytes(serialization.Encoding.PEM)
-    verify_registration_response(
-        credential=credential,
-        expected_challenge=CHALLENGE,
-        expected_rp_id=RP_ID,
-        expected_origin=ORIGIN,
-        pem_root_certs_bytes_by_fmt={AttestationFormat.TPM: [pem]},
-    )
-
-
-def statement_of(credential: dict) -> dict:
-    return parse_registration(credential).attestation_object.att_stmt
 
 
 def with_statement(credential: dict, **changes) -> dict:
@@ -126,7 +91,7 @@ def test_a_tpm_statement_is_what_the_specification_prescribes():
     assert statement["ver"] == "2.0" and statement["alg"] == COSE_RS256
     assert len(statement["x5c"]) == 2  # the AIK certificate and the AIK CA, not the root
     # Key match, extraData, attested name, AIK signature, AIK certificate profile, chain:
-    spec_check(credential)
+    spec_check(credential, TPM_ROOT)
 
 
 def test_the_credential_is_an_rsa_2048_key_described_by_pub_area():
@@ -181,7 +146,7 @@ def test_an_ecc_credential_is_spec_shaped_too():
 
     kind, _ = verify_statement(parse_registration(credential))
     assert kind == AttestationType.ATT_CA
-    spec_check(credential)
+    spec_check(credential, TPM_ROOT)
 
 
 # What the portal makes of it
@@ -214,7 +179,7 @@ def test_a_tpm_statement_over_another_challenge_does_not_verify():
     other = bytes(parsed.attestation_object.auth_data) + OTHER_CLIENT_DATA_HASH
     assert hashlib.sha256(other).digest() in statement_of(credential)["certInfo"]
     with pytest.raises(InvalidRegistrationResponse, match="extra data"):
-        spec_check(credential)
+        spec_check(credential, TPM_ROOT)
 
 
 def test_a_windows_hello_chaining_to_another_root_is_not_trusted():
@@ -255,8 +220,8 @@ def test_a_tampered_pub_area_does_not_verify(case):
     assert verdict["trust_reason"] == NOT_VERIFIED
     assert not verdict["attestation_trusted"] and not verdict["nia_eligible"]
     with pytest.raises(InvalidRegistrationResponse, match=why):
-        spec_check(tampered)
-    spec_check(credential)  # the untouched registration was sound
+        spec_check(tampered, TPM_ROOT)
+    spec_check(credential, TPM_ROOT)  # the untouched registration was sound
 
 
 def test_a_tpm_certifying_another_key_does_not_verify():
@@ -269,7 +234,7 @@ def test_a_tpm_certifying_another_key_does_not_verify():
     assert verdict["trust_reason"] == NOT_VERIFIED
     assert not verdict["nia_eligible"]
     with pytest.raises(InvalidRegistrationResponse, match="unique"):
-        spec_check(credential)
+        spec_check(credential, TPM_ROOT)
 
 
 def test_a_tampered_signature_does_not_verify():
