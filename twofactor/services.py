@@ -9,14 +9,17 @@ import logging
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 from fido2.webauthn import AttestationObject
 
 from accounts.audit import record
 from accounts.models import AuditEvent, User
+from accounts.validators import validate_no_control_characters
 from mojeid.messaging import queue_email
 
 from .internal import webauthn
@@ -47,6 +50,18 @@ def relying_party() -> webauthn.RelyingParty:
 def user_handle(user: User) -> bytes:
     """An opaque, stable WebAuthn user handle that reveals neither the id nor the username."""
     return hashlib.sha256(f"{settings.SECRET_KEY}:user-handle:{user.pk}".encode()).digest()
+
+
+def clean_key_name(value) -> str:
+    """The name a user gives a key, or ValueError with a message for them."""
+    name = value.strip() if isinstance(value, str) else ""
+    if not name or len(name) > 100:
+        raise ValueError(gettext("Give the key a name of 1 to 100 characters."))
+    try:
+        validate_no_control_characters(name)
+    except ValidationError:
+        raise ValueError(gettext("Remove the control or invisible characters.")) from None
+    return name
 
 
 def apply_verdict(key: SecurityKey) -> None:
@@ -80,6 +95,7 @@ def add_key(
     request: HttpRequest | None = None,
 ) -> SecurityKey:
     """Store a key whose registration ceremony verified."""
+    name = clean_key_name(name)
     registration = parse_registration(registration_json)
     trust_path = registration.attestation_object.att_stmt.get("x5c") or []
     key = SecurityKey(
@@ -113,7 +129,9 @@ def add_key(
     return key
 
 
-def rename_key(key: SecurityKey, name: str, *, request: HttpRequest | None = None) -> None:
+def rename_key(key: SecurityKey, name, *, request: HttpRequest | None = None) -> None:
+    """Rename a key; ValueError (with a message for the user) for a name that cannot be one."""
+    name = clean_key_name(name)
     with transaction.atomic():
         old, key.name = key.name, name
         key.save(update_fields=["name"])

@@ -4,7 +4,6 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +14,6 @@ from django_otp import login as otp_login
 
 from accounts import flows as account_flows
 from accounts.reauth import ReauthenticationRequired, raise_if_reauthentication_required
-from accounts.validators import validate_no_control_characters
 
 from . import flows, services
 from .internal.webauthn import CeremonyError
@@ -47,17 +45,6 @@ def _reauthenticate() -> JsonResponse:
     )
 
 
-def _clean_name(value) -> str:
-    name = (value or "").strip() if isinstance(value, str) else ""
-    if not name or len(name) > 100:
-        raise ValueError(_("Give the key a name of 1 to 100 characters."))
-    try:
-        validate_no_control_characters(name)
-    except ValidationError:
-        raise ValueError(_("Remove the control or invisible characters.")) from None
-    return name
-
-
 @never_cache
 @login_required
 def add_key(request: HttpRequest) -> HttpResponse:
@@ -82,7 +69,8 @@ def add_key_verify(request: HttpRequest) -> JsonResponse:
     except ValueError:
         return _error(flows.BAD_KEY_DATA)
     try:
-        name = _clean_name(data.get("name"))
+        # Checked before the ceremony too, so a bad name does not spend the challenge.
+        name = services.clean_key_name(data.get("name"))
     except ValueError as problem:
         return _error(problem)
     try:
@@ -110,7 +98,7 @@ def key_detail(request: HttpRequest, pk: int) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            services.rename_key(key, _clean_name(request.POST.get("name")), request=request)
+            services.rename_key(key, request.POST.get("name"), request=request)
         except ValueError as problem:
             error = str(problem)
         else:

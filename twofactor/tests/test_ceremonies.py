@@ -432,3 +432,17 @@ def test_a_stored_key_is_judged_again_when_its_model_is_revoked(signed_in, user)
 
     assert key.attestation_trusted and not key.nia_eligible
     assert any("revoked" in reason for reason in key.verdict["reasons"])
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101, "Klíč\u202e", None, 42])
+def test_the_service_refuses_a_name_that_cannot_be_one(signed_in, user, name):
+    """The rule is in the service, so no page, command or admin can walk around it."""
+    from twofactor.services import rename_key
+
+    add_key(signed_in, SoftKey(CERTIFIED, authority=ROOT), name="Klíč")
+    key = SecurityKey.objects.get(user=user)
+
+    with pytest.raises(ValueError):
+        rename_key(key, name)
+
+    assert SecurityKey.objects.get().name == "Klíč"
