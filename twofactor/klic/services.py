@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts import ratelimit
 from accounts.audit import SELF, client_address, record
 from accounts.models import AuditEvent, User
 from mojeid.messaging import queue_email
@@ -30,6 +31,7 @@ from ..internal.klic import (
 from ..models import KlicActivation, KlicDevice, KlicLoginRequest
 
 ACTIVATION_LIFETIME = timedelta(minutes=10)
+ACTIVATIONS_PER_HOUR = 10
 # An app paired but not confirmed is forgotten after this: the user confirms while the set-up
 # page is still open.
 CONFIRMATION_WINDOW = timedelta(minutes=15)
@@ -70,7 +72,11 @@ def pin_verifier_matches(proof: bytes, stored: str) -> bool:
 
 
 def start_activation(user: User) -> tuple[str, KlicActivation]:
-    """A new one-time activation code for `user` (any unused earlier one stops working)."""
+    """A new one-time activation code for `user` (any unused earlier one stops working).
+
+    At most ACTIVATIONS_PER_HOUR: each new code also voids the pairing under way.
+    """
+    ratelimit.hit("klic-activation", str(user.pk), limit=ACTIVATIONS_PER_HOUR, per_seconds=3600)
     code = new_activation_code()
     with transaction.atomic():
         user.klic_activations.filter(used_at=None).delete()

@@ -27,7 +27,6 @@ from .. import flows as key_flows
 from ..internal.klic import qr_content
 from . import flows, services
 
-ACTIVATIONS_PER_HOUR = 10
 SETTINGS = "accounts:settings"
 ACTIVATION = "mojeid_klic_activation"  # the activation whose code this session showed
 
@@ -51,13 +50,10 @@ def set_up(request: HttpRequest) -> HttpResponse:
     """A fresh activation code, as QR code and as text (it replaces any previous one)."""
     raise_if_reauthentication_required(request)
     try:
-        ratelimit.hit(
-            "klic-activation", str(request.user.pk), limit=ACTIVATIONS_PER_HOUR, per_seconds=3600
-        )
+        code, activation = services.start_activation(request.user)
     except ratelimit.RateLimited:
         messages.error(request, _("Too many activation codes in an hour. Try again later."))
         return _settings_section()
-    code, activation = services.start_activation(request.user)
     request.session[ACTIVATION] = activation.pk
     content = qr_content(code, request.build_absolute_uri("/").rstrip("/"))
     return render(

@@ -545,3 +545,15 @@ def test_unblocking_needs_the_key_proved_in_this_session(client, user, app, back
 
     assert response["Location"] == "/account/reauthenticate/"
     assert KlicDevice.objects.get().blocked
+
+
+def test_at_most_ten_activation_codes_an_hour(signed_in, user):
+    from accounts.ratelimit import RateLimited
+
+    for _ in range(10):
+        services.start_activation(user)
+
+    with pytest.raises(RateLimited):
+        services.start_activation(user)
+    page = signed_in.post("/settings/klic/set/", follow=True).content.decode()
+    assert "Too many activation codes" in page
