@@ -13,12 +13,24 @@ def normalize_identifier(identifier: str) -> str:
 
 
 def find_user(identifier: str) -> User | None:
-    lookup = {"profile__email": identifier} if "@" in identifier else {"username": identifier}
-    try:
-        # Both columns are unique: no ordering, no join beyond the lookup (this is the hot path).
-        return User.objects.get(**lookup)
-    except User.DoesNotExist:
-        return None
+    """The account named by a username, or by an e-mail address.
+
+    An address belongs to the account that confirmed it. Until somebody has, several accounts may
+    have typed it at registration: it then names an account only if it names exactly one.
+    """
+    if "@" not in identifier:
+        try:
+            # A unique column: no ordering, no join beyond the lookup (this is the hot path).
+            return User.objects.get(username=identifier)
+        except User.DoesNotExist:
+            return None
+    owner = User.objects.filter(
+        profile__email=identifier, profile__email_confirmed_at__isnull=False
+    ).first()
+    if owner is not None:
+        return owner
+    claimants = list(User.objects.filter(profile__email=identifier)[:2])
+    return claimants[0] if len(claimants) == 1 else None
 
 
 class UsernameOrEmailBackend(ModelBackend):
@@ -43,15 +55,15 @@ class UsernameOrEmailBackend(ModelBackend):
         # by what was typed, so that they are throttled alike.
         account_key = f"user:{user.pk}" if user is not None else f"name:{identifier}"
         throttle = LoginThrottle(account_key, client_address(request))
-        if throttle.retry_after() > 0:
+        # Counted before the password is checked, so parallel guesses each take an attempt.
+        if not throttle.reserve():
             return None
         if user is None:
             # Spend the same time as a real check so that timing does not reveal unknown users.
             User().set_password(password)
         elif user.check_password(password) and self.user_can_authenticate(user):
-            throttle.record_success()
+            throttle.give_back()
             return user
-        throttle.record_failure()
         if user is not None:
             record(AuditEvent.Kind.LOGIN_FAILED, user=user, request=request)
         return None

@@ -1,8 +1,21 @@
-"""A fixed-window rate limit over the shared cache, for sensitive actions."""
+"""Fixed-window rate limits of sensitive actions over the shared cache, per account or per client.
+
+`hit` counts one attempt under any key (an account, a device); `hit_address` counts it under the
+client's address, the way every per-address limit of the portal counts: an IPv4 address as it is,
+an IPv6 address by its /64 network, since a single client is usually given a whole /64 and can
+change address on every request within it.
+"""
 
 import hashlib
+import ipaddress
 
 from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils.translation import ngettext
+
+from .audit import client_address
+
+IPV6_CLIENT_PREFIX = 64
 
 
 class RateLimited(Exception):
@@ -11,6 +24,25 @@ class RateLimited(Exception):
     def __init__(self, retry_after: int):
         self.retry_after = retry_after
         super().__init__(f"rate limited, retry within {retry_after} s")
+
+
+def address_key(address: str | None) -> str:
+    """What per-address limits count for `address`: the IPv4 address, or the IPv6 /64 network.
+
+    An IPv4 address mapped into IPv6 (`::ffff:192.0.2.1`) counts as the IPv4 address.
+    """
+    if not address:
+        return "-"
+    try:
+        parsed = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    if parsed.version == 4:
+        return str(parsed)
+    network = ipaddress.ip_network(f"{parsed}/{IPV6_CLIENT_PREFIX}", strict=False)
+    return str(network)
 
 
 def hit(action: str, key: str, *, limit: int, per_seconds: int) -> None:
@@ -24,3 +56,20 @@ def hit(action: str, key: str, *, limit: int, per_seconds: int) -> None:
         count = 1
     if count > limit:
         raise RateLimited(per_seconds)
+
+
+def hit_address(
+    request: HttpRequest | None, action: str, *, limit: int, per_seconds: int = 3600
+) -> None:
+    """Count one attempt at `action` from the request's client (see `address_key`)."""
+    hit(action, address_key(client_address(request)), limit=limit, per_seconds=per_seconds)
+
+
+def retry_message(error: RateLimited) -> str:
+    """What to tell a user who hit a limit, in their language."""
+    minutes = max(1, error.retry_after // 60)
+    return ngettext(
+        "Too many attempts. Try again in %(minutes)d minute.",
+        "Too many attempts. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}

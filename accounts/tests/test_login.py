@@ -105,12 +105,12 @@ def test_an_account_takes_at_most_100_failures_an_hour():
     with time_machine.travel(start, tick=False) as clock:
         for _ in range(100):
             clock.shift(31)  # longer than the largest delay: only the hourly cap can stop us
-            assert throttle.retry_after() == 0
-            throttle.record_failure()
+            assert throttle.reserve(), "a failure within the cap is checked"
         clock.shift(31)
         assert throttle.retry_after() == float("inf")
+        assert not throttle.reserve()
     with time_machine.travel(start + timezone.timedelta(hours=1, minutes=1), tick=False):
-        assert throttle.retry_after() == 0
+        assert throttle.reserve()
 
 
 def test_failures_from_a_shared_address_do_not_lock_out_its_other_users(client, make_user):
@@ -128,12 +128,11 @@ def test_one_address_spraying_passwords_is_capped_per_hour():
     with time_machine.travel(start, tick=False):
         for number in range(cap):
             attempt = LoginThrottle(f"name:someone{number}", "203.0.113.7")
-            assert attempt.retry_after() == 0, "below the cap an address is never delayed"
-            attempt.record_failure()
-        assert LoginThrottle("name:another", "203.0.113.7").retry_after() == float("inf")
-        assert LoginThrottle("name:another", "198.51.100.1").retry_after() == 0
+            assert attempt.reserve(), "below the cap an address is never delayed"
+        assert not LoginThrottle("name:another", "203.0.113.7").reserve()
+        assert LoginThrottle("name:another", "198.51.100.1").reserve()
     with time_machine.travel(start + timezone.timedelta(hours=1, seconds=1), tick=False):
-        assert LoginThrottle("name:another", "203.0.113.7").retry_after() == 0
+        assert LoginThrottle("name:another", "203.0.113.7").reserve()
 
 
 def test_username_and_email_share_one_counter(client, make_user):
