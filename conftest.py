@@ -66,6 +66,31 @@ def signed_in(client, user):
 
 
 @pytest.fixture
+def sign_in_verified():
+    """sign_in_verified(client, user): sign `client` in as `user` with a proved second factor.
+
+    The user gets a MojeID Klíč device (if they have no confirmed one) and the session counts as
+    verified by it, as after a real approval. For pages that need a second factor (the helpdesk);
+    the ceremonies themselves are tested in twofactor/.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from twofactor.models import KlicDevice
+
+    def sign_in(client, user):
+        device = user.klic_devices.filter(confirmed=True).first() or KlicDevice.objects.create(
+            user=user, confirmed=True, public_key=b"test", pin_verifier="test"
+        )
+        client.force_login(user)
+        session = client.session  # what django_otp.login() keeps after a real approval
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
 def deliver():
     """Run the worker's delivery step in-process; returns (e-mails, SMS) sent so far.
 

@@ -1,8 +1,11 @@
 """Request-bound steps: signing in and out, re-authentication, and the sensitive changes.
 
 Each sensitive flow checks the re-authentication window itself (not only its view), counts
-against a rate limit, then calls the domain service, which audits and notifies.
+against its rate limits — per account here, per client address through `ratelimit.hit_address` —
+then calls the domain service, which audits (naming the acting user) and notifies.
 """
+
+from collections.abc import Callable
 
 from django.contrib import auth
 from django.http import HttpRequest, QueryDict
@@ -14,9 +17,15 @@ from .backends import UsernameOrEmailBackend
 from .models import AuditEvent, User
 from .reauth import mark_authenticated, raise_if_reauthentication_required
 from .services import security
+from .services.profile import update_profile as update_profile_service
 
 BACKEND_PATH = f"{UsernameOrEmailBackend.__module__}.{UsernameOrEmailBackend.__name__}"
 SENSITIVE_CHANGES_PER_HOUR = 5
+PROFILE_CHANGES_PER_HOUR = 20
+# Staff setting other users' passwords: enough for a busy shift, not for a script.
+PASSWORDS_SET_BY_STAFF_PER_HOUR = 20
+REGISTRATION_ATTEMPTS_PER_ADDRESS_PER_HOUR = 20
+PASSWORD_RESET_REQUESTS_PER_ADDRESS_PER_HOUR = 10
 
 
 def login(request: HttpRequest, user: User) -> None:
@@ -45,15 +54,49 @@ def reauthenticate(request: HttpRequest, password: str, posted: QueryDict) -> bo
     return True
 
 
+def count_registration_attempt(request: HttpRequest) -> None:
+    """Count a registration attempt from this client; RateLimited past the hourly cap.
+
+    Called before the form is validated: its answers ("this username is taken") would otherwise
+    let anybody test names and addresses without limit.
+    """
+    ratelimit.hit_address(request, "register", limit=REGISTRATION_ATTEMPTS_PER_ADDRESS_PER_HOUR)
+
+
+def send_password_reset(
+    request: HttpRequest, identifier: str, reset_path: Callable[[str, str], str]
+) -> None:
+    """E-mail a reset link if the account exists (see the service); limited per client too."""
+    ratelimit.hit_address(
+        request, "password-reset", limit=PASSWORD_RESET_REQUESTS_PER_ADDRESS_PER_HOUR
+    )
+    security.send_password_reset(identifier, request=request, reset_path=reset_path)
+
+
 def change_password(request: HttpRequest, new_password: str) -> None:
+    """The signed-in user sets a new password; this session stays signed in."""
     raise_if_reauthentication_required(request)
     user = request.user
     ratelimit.hit(
         "password-change", str(user.pk), limit=SENSITIVE_CHANGES_PER_HOUR, per_seconds=3600
     )
-    security.change_password(user, new_password, request=request)
+    security.change_password(user, new_password, actor=user, request=request)
     # Keep this session; every other session of the user ends with the old password hash.
     auth.update_session_auth_hash(request, user)
+
+
+def set_password_for(request: HttpRequest, user: User, new_password: str) -> None:
+    """Staff set another user's password (the helpdesk admin); the user is told by e-mail."""
+    raise_if_reauthentication_required(request)
+    ratelimit.hit(
+        "password-set-by-staff",
+        str(request.user.pk),
+        limit=PASSWORDS_SET_BY_STAFF_PER_HOUR,
+        per_seconds=3600,
+    )
+    security.change_password(user, new_password, actor=request.user, request=request)
+    if user.pk == request.user.pk:
+        auth.update_session_auth_hash(request, user)
 
 
 def start_contact_change(request: HttpRequest, channel: str, new_value: str) -> None:
@@ -66,3 +109,11 @@ def start_contact_change(request: HttpRequest, channel: str, new_value: str) -> 
         per_seconds=3600,
     )
     security.start_contact_change(user, channel, new_value, request=request)
+
+
+def update_profile(request: HttpRequest, changes: dict) -> list[str]:
+    """The signed-in user edits their identity fields (the lock still refuses locked ones)."""
+    raise_if_reauthentication_required(request)
+    user = request.user
+    ratelimit.hit("profile-update", str(user.pk), limit=PROFILE_CHANGES_PER_HOUR, per_seconds=3600)
+    return update_profile_service(user, changes, actor=user, request=request)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import LOCKED_FIELDS, Profile, User
+from .services.contacts import Channel, channel_taken
 from .validators import (
     normalize_phone,
     normalize_postal_code,
@@ -82,7 +83,7 @@ class RegistrationForm(forms.Form):
 
     def clean_email(self) -> str:
         email = _clean_email(self.cleaned_data["email"])
-        if Profile.objects.filter(email=email).exists():
+        if channel_taken(Channel.EMAIL, email):
             raise ValidationError(_("An account with this e-mail address already exists."))
         return email
 

@@ -100,6 +100,9 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
+    # Never filtered, searched or sorted in an admin (adminguard): a hash is still a secret.
+    SECRET_FIELDS = ("password",)
+
     username = models.CharField(
         _("username"),
         max_length=30,
@@ -203,14 +206,9 @@ class Profile(models.Model):
     organisation = models.CharField(
         _("organisation"), max_length=200, blank=True, validators=[validate_latin_text]
     )
-    # Empty (NULL) only for staff accounts made with createsuperuser; unique among the rest.
-    email = models.EmailField(
-        _("e-mail"),
-        null=True,
-        blank=True,
-        unique=True,
-        error_messages={"unique": _("An account with this e-mail address already exists.")},
-    )
+    # Empty (NULL) only for staff accounts made with createsuperuser. Unique among confirmed
+    # addresses only: typing an address at registration must not keep its owner out of it.
+    email = models.EmailField(_("e-mail"), null=True, blank=True, db_index=True)
     email_confirmed_at = models.DateTimeField(_("e-mail confirmed"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     phone_confirmed_at = models.DateTimeField(_("phone confirmed"), null=True, blank=True)
@@ -227,6 +225,14 @@ class Profile(models.Model):
     class Meta:
         verbose_name = _("profile")
         verbose_name_plural = _("profiles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=models.Q(email_confirmed_at__isnull=False),
+                name="one_account_per_confirmed_email",
+                violation_error_message=_("An account with this e-mail address already exists."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or str(self.user_id)
@@ -281,6 +287,8 @@ class Profile(models.Model):
 class ContactCode(models.Model):
     """A one-time PIN proving control of an e-mail address (PIN1) or a phone number (PIN2)."""
 
+    SECRET_FIELDS = ("code_hash",)
+
     class Channel(models.TextChoices):
         EMAIL = "email", _("e-mail")
         PHONE = "phone", _("phone")
@@ -309,6 +317,10 @@ class AuditEvent(models.Model):
 
     class Kind(models.TextChoices):
         REGISTERED = "registered", _("Account registered")
+        UNCONFIRMED_ACCOUNT_DELETED = (
+            "unconfirmed_account_deleted",
+            _("Account deleted: e-mail never confirmed"),
+        )
         LOGIN = "login", _("Signed in")
         LOGIN_FAILED = "login_failed", _("Failed sign-in")
         LOGOUT = "logout", _("Signed out")

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -16,7 +16,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import flows, ratelimit
 from .adapter import get_adapter
-from .audit import client_address
 from .forms import (
     CodeForm,
     EmailChangeForm,
@@ -28,35 +27,19 @@ from .forms import (
     ReauthenticationForm,
     RegistrationForm,
 )
-from .models import ContactCode, Profile, ProfileLocked
+from .models import LOCKED_FIELDS, ContactCode, Profile, ProfileLocked
 from .reauth import raise_if_reauthentication_required, replayable_fields, resume_pending_action
 from .services import security
 from .services.contacts import ContactCodeError, confirm_code, pending_confirmations, send_code
-from .services.profile import update_profile
 from .services.registration import register_account
 
 Channel = ContactCode.Channel
-REGISTRATION_ATTEMPTS_PER_ADDRESS_PER_HOUR = 20
 
 
 def _channel_or_404(channel: str) -> str:
     if channel not in Channel.values:
         raise Http404
     return channel
-
-
-def _count_attempt_from_address(request: HttpRequest, action: str, per_hour: int) -> None:
-    """Count one attempt at `action` from the client's address; RateLimited past `per_hour`."""
-    ratelimit.hit(action, client_address(request) or "-", limit=per_hour, per_seconds=3600)
-
-
-def _rate_limited_message(error: ratelimit.RateLimited) -> str:
-    minutes = max(1, error.retry_after // 60)
-    return ngettext(
-        "Too many attempts. Try again in %(minutes)d minute.",
-        "Too many attempts. Try again in %(minutes)d minutes.",
-        minutes,
-    ) % {"minutes": minutes}
 
 
 @never_cache
@@ -68,16 +51,12 @@ def register(request: HttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST or None)
     if request.method == "POST":
         try:
-            # Counted before validation: the form's answers ("this username is taken") would
-            # otherwise let anybody test names and addresses without limit.
-            _count_attempt_from_address(
-                request, "register", REGISTRATION_ATTEMPTS_PER_ADDRESS_PER_HOUR
-            )
+            flows.count_registration_attempt(request)
         except ratelimit.RateLimited as error:
             return render(
                 request,
                 "accounts/register.html",
-                {"form": RegistrationForm(), "rate_limited": _rate_limited_message(error)},
+                {"form": RegistrationForm(), "rate_limited": ratelimit.retry_message(error)},
                 status=429,
             )
     if request.method == "POST" and form.is_valid():
@@ -94,8 +73,8 @@ def register(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except IntegrityError:
-            # Somebody took the username or e-mail between validation and saving.
-            form.add_error(None, _("This username or e-mail was taken a moment ago. Try another."))
+            # Somebody took the username between validation and saving.
+            form.add_error(None, _("This username was taken a moment ago. Try another."))
         else:
             flows.login(request, user)
             messages.success(
@@ -230,12 +209,16 @@ def resend_code(request: HttpRequest, channel: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
+@replayable_fields(*LOCKED_FIELDS)
 def edit_profile(request: HttpRequest) -> HttpResponse:
+    raise_if_reauthentication_required(request)
     profile = Profile.objects.get(pk=request.user.pk)
     form = ProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         try:
-            update_profile(request.user, form.cleaned_data, actor=request.user, request=request)
+            flows.update_profile(request, form.cleaned_data)
+        except ratelimit.RateLimited as error:
+            form.add_error(None, ratelimit.retry_message(error))
         except ProfileLocked:  # locked between validation and saving
             form.add_error(None, _("Your profile was locked meanwhile; nothing was changed."))
         else:
@@ -256,7 +239,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
         try:
             flows.change_password(request, form.cleaned_data["new_password1"])
         except ratelimit.RateLimited as error:
-            form.add_error(None, _rate_limited_message(error))
+            form.add_error(None, ratelimit.retry_message(error))
         else:
             messages.success(
                 request, _("Your password is changed. We sent you an e-mail about it.")
@@ -279,7 +262,7 @@ def change_contact(request: HttpRequest, channel: str) -> HttpResponse:
         try:
             flows.start_contact_change(request, channel, new_value)
         except ratelimit.RateLimited as error:
-            form.add_error(None, _rate_limited_message(error))
+            form.add_error(None, ratelimit.retry_message(error))
         except ContactCodeError as error:
             form.add_error(None, error.message)
         else:
@@ -291,7 +274,6 @@ def change_contact(request: HttpRequest, channel: str) -> HttpResponse:
 # Names, not secrets: a session key, and what stands in the URL once the token is in the session.
 PASSWORD_RESET_SESSION_KEY = "mojeid_password_reset"  # noqa: S105
 TOKEN_IN_SESSION = "set"  # noqa: S105
-PASSWORD_RESET_REQUESTS_PER_ADDRESS_PER_HOUR = 10
 
 
 @never_cache
@@ -300,19 +282,16 @@ def password_forgotten(request: HttpRequest) -> HttpResponse:
     form = PasswordForgottenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            _count_attempt_from_address(
-                request, "password-reset", PASSWORD_RESET_REQUESTS_PER_ADDRESS_PER_HOUR
-            )
-        except ratelimit.RateLimited as error:
-            form.add_error(None, _rate_limited_message(error))
-        else:
-            security.send_password_reset(
+            flows.send_password_reset(
+                request,
                 form.cleaned_data["login"],
-                request=request,
                 reset_path=lambda uid, token: reverse(
                     "accounts:password_reset", kwargs={"uid": uid, "token": token}
                 ),
             )
+        except ratelimit.RateLimited as error:
+            form.add_error(None, ratelimit.retry_message(error))
+        else:
             # The same answer whether the account exists or not.
             messages.success(
                 request,
@@ -343,7 +322,9 @@ def password_reset(request: HttpRequest, uid: str, token: str) -> HttpResponse:
         return render(request, "accounts/password_reset_invalid.html", status=400)
     form = PasswordChangeForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        security.change_password(user, form.cleaned_data["new_password1"], request=request)
+        security.change_password(
+            user, form.cleaned_data["new_password1"], actor=user, request=request
+        )
         # Whoever was signed in in this browser; the user's other sessions ended with the password.
         flows.logout(request)
         messages.success(request, _("Your new password is set. Sign in with it."))

@@ -1,9 +1,12 @@
 """The Django admin as the helpdesk sees it: accounts with their profile, the audit log, the outbox.
 
-Changes go through the account services, so they are audited like the user's own: identity fields
-through `update_profile` (which also enforces the profile lock), passwords through
-`change_password` (which e-mails the user). Contacts are read-only here: a new e-mail or phone must
-be proved with a code by the user.
+The site itself (`helpdesk.sites`) opens only to staff whose session proved a second factor.
+Changes go through the account services and flows, so they are audited like the user's own:
+identity fields through `update_profile` (which also enforces the profile lock), passwords through
+`accounts.flows.set_password_for` (re-authenticated, rate-limited, audited with the staff member
+as actor, e-mailed to the user). Contacts are read-only here: a new e-mail or phone must be proved
+with a code by the user. Only superusers grant staff status, superuser status or groups. No admin
+filters, searches or sorts on a secret (`adminguard`).
 
 The security keys' changelist links to the attestation inspector: support pastes or uploads a
 registration response (from a user's browser or a debugging tool) and sees what it proves, without
@@ -11,20 +14,28 @@ storing anything.
 """
 
 from django import forms
-from django.contrib import admin
-from django.contrib.admin.utils import display_for_value
+from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_value, unquote
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    UserChangeForm,
+)
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+import adminguard
+from accounts import flows as account_flows
+from accounts import ratelimit
 from accounts.models import LOCKED_FIELDS, AuditEvent, Profile, User
+from accounts.reauth import raise_if_reauthentication_required
 from accounts.services.profile import update_profile
-from accounts.services.security import password_was_set
 from mojeid.models import OutboxMessage
 from twofactor.inspector import InspectionError, inspect, report, report_json
 from twofactor.internal.attestation import Verdict
@@ -38,20 +49,7 @@ from twofactor.models import (
 )
 
 
-def _sign_in_through_the_portal(request: HttpRequest, extra_context=None) -> HttpResponse:
-    """The admin has no login of its own: the portal's asks for the second factor too."""
-    return redirect_to_login(
-        request.GET.get("next") or reverse("admin:index"), login_url=reverse("accounts:login")
-    )
-
-
-admin.site.login = _sign_in_through_the_portal
-admin.site.site_header = _("MojeID helpdesk")
-admin.site.site_title = _("MojeID helpdesk")
-admin.site.index_title = _("Administration")
-
-
-class ProfileInline(admin.StackedInline):
+class ProfileInline(adminguard.SecretFieldsAdmin, admin.StackedInline):
     model = Profile
     can_delete = False
     min_num = 1
@@ -86,10 +84,24 @@ class PortalUserChangeForm(UserChangeForm):
         fields = "__all__"
 
 
+class StaffSetsPasswordForm(AdminPasswordChangeForm):
+    """Staff set a new password; switching password sign-in off is not offered."""
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.fields.pop("usable_password", None)
+        self.fields["password1"].required = self.fields["password2"].required = True
+
+
+# Who may make whom staff or superuser, or put them into groups: superusers only.
+PRIVILEGE_FIELDS = ["is_staff", "is_superuser", "groups"]
+
+
 @admin.register(User)
-class PortalUserAdmin(UserAdmin):
+class PortalUserAdmin(adminguard.SecretFieldsAdmin, UserAdmin):
     form = PortalUserChangeForm
     add_form = PortalUserCreationForm
+    change_password_form = StaffSetsPasswordForm
     inlines = [ProfileInline]
     list_display = ["username", "full_name", "email", "contacts_confirmed", "locked", "is_staff"]
     list_filter = ["is_staff", "is_active", "profile__locked_at"]
@@ -129,13 +141,32 @@ class PortalUserAdmin(UserAdmin):
                 formset.changed_objects.append((profile_form.instance, list(changes)))
         return None
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += PRIVILEGE_FIELDS
+        return readonly
+
     def user_change_password(self, request, id, form_url=""):
-        response = super().user_change_password(request, id, form_url)
-        if request.method == "POST" and response.status_code == 302:
-            # Django saved the new password; record who set it and tell the owner.
-            user = self.get_object(request, id)
-            password_was_set(user, actor=request.user, request=request)
-        return response
+        """Django's page, but a valid form goes through the portal's flow (re-authentication,
+        rate limit, audit with the staff member as actor, e-mail to the user)."""
+        raise_if_reauthentication_required(request)
+        user = self.get_object(request, unquote(id))
+        if request.method == "POST" and user is not None:
+            if not self.has_change_permission(request, user):
+                raise PermissionDenied
+            form = self.change_password_form(user, request.POST)
+            if form.is_valid():
+                try:
+                    account_flows.set_password_for(request, user, form.cleaned_data["password1"])
+                except ratelimit.RateLimited as error:
+                    messages.error(request, ratelimit.retry_message(error))
+                    return redirect(request.get_full_path())
+                messages.success(request, gettext("Password changed successfully."))
+                change_page = f"admin:{self.opts.app_label}_{self.opts.model_name}_change"
+                return redirect(change_page, user.pk)
+        # Showing the form, or showing it again with its errors: Django's own page.
+        return super().user_change_password(request, id, form_url)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # A locked profile belongs to the NIA link: unlink first (the database refuses otherwise).
@@ -166,7 +197,7 @@ class PortalUserAdmin(UserAdmin):
         return user.profile.is_locked
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(adminguard.ModelAdmin):
     """Records nobody edits by hand: audit events and sent messages."""
 
     def has_add_permission(self, request) -> bool:
@@ -190,8 +221,16 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "channel", "recipient", "subject", "sent_at", "attempts"]
-    list_filter = ["channel", ("sent_at", admin.EmptyFieldListFilter)]
+    list_display = [
+        "created_at",
+        "channel",
+        "recipient",
+        "template",
+        "subject",
+        "sent_at",
+        "attempts",
+    ]
+    list_filter = ["channel", "template", ("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["recipient", "subject"]
     # The bodies hold confirmation codes; the helpdesk sees that a message went, not its code.
     exclude = ["body"]

@@ -31,6 +31,11 @@ def _prepare(sender: Celery, **kwargs) -> None:
         crontab(hour=3, minute=17), sender.signature("mojeid.housekeeping"), name="housekeeping"
     )
     sender.add_periodic_task(
+        crontab(hour=3, minute=27),
+        sender.signature("accounts.housekeeping"),
+        name="delete old codes and accounts never confirmed",
+    )
+    sender.add_periodic_task(
         crontab(hour=4, minute=23),
         sender.signature("twofactor.refresh_metadata"),
         name="refresh the FIDO metadata and judge the security keys again",

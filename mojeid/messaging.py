@@ -2,7 +2,9 @@
 
 `queue_email` and `queue_sms` are the one way any app sends a message. They render the text in the
 recipient's language, store it, and ask Celery to deliver it once the surrounding transaction
-commits. `deliver` and `drain` are what the worker runs.
+commits. `deliver` and `drain` are what the worker runs. A delivered message keeps its channel,
+recipient, template, subject and times, but not its body: bodies hold codes and links that nobody
+should read once they are on their way.
 """
 
 import logging
@@ -26,19 +28,19 @@ def queue_email(to: str, template: str, context: dict, language: str) -> OutboxM
     """Queue the e-mail `templates/mail/<template>.txt` (first line the subject) to `to`."""
     with translation.override(language):
         subject, _, body = render_to_string(f"mail/{template}.txt", context).partition("\n")
-    return _queue(OutboxMessage.Channel.EMAIL, to, subject.strip(), body.strip() + "\n")
+    return _queue(OutboxMessage.Channel.EMAIL, to, template, subject.strip(), body.strip() + "\n")
 
 
 def queue_sms(to: str, template: str, context: dict, language: str) -> OutboxMessage:
     """Queue the SMS `templates/mail/<template>.sms.txt` to the E.164 number `to`."""
     with translation.override(language):
         body = render_to_string(f"mail/{template}.sms.txt", context).strip()
-    return _queue(OutboxMessage.Channel.SMS, to, "", body)
+    return _queue(OutboxMessage.Channel.SMS, to, template, "", body)
 
 
-def _queue(channel: str, recipient: str, subject: str, body: str) -> OutboxMessage:
+def _queue(channel: str, recipient: str, template: str, subject: str, body: str) -> OutboxMessage:
     message = OutboxMessage.objects.create(
-        channel=channel, recipient=recipient, subject=subject, body=body
+        channel=channel, recipient=recipient, template=template, subject=subject, body=body
     )
     transaction.on_commit(lambda: _enqueue_delivery(message.pk))
     return message
@@ -78,7 +80,8 @@ def deliver(message_id: int) -> bool:
         message.sent_at = timezone.now()
         message.attempts += 1
         message.last_error = ""
-        message.save(update_fields=["sent_at", "attempts", "last_error"])
+        message.body = ""  # on its way: the codes in it are nobody's business here any more
+        message.save(update_fields=["sent_at", "attempts", "last_error", "body"])
         return True
 
 
@@ -90,10 +93,15 @@ def drain(limit: int = 200) -> int:
     return sum(deliver(pk) for pk in due.values_list("pk", flat=True)[:limit])
 
 
-def forget_sent_bodies(older_than: timedelta = timedelta(days=7)) -> int:
-    """Blank the text of messages sent long ago: it holds confirmation codes nobody needs now."""
+def forget_undeliverable_bodies(older_than: timedelta = timedelta(days=7)) -> int:
+    """Blank the text of messages whose delivery gave up long ago (sent ones are blanked when
+    they go; those still being retried keep theirs)."""
     return (
-        OutboxMessage.objects.filter(sent_at__lt=timezone.now() - older_than)
+        OutboxMessage.objects.filter(
+            sent_at__isnull=True,
+            attempts__gte=MAX_ATTEMPTS,
+            created_at__lt=timezone.now() - older_than,
+        )
         .exclude(body="")
         .update(body="")
     )

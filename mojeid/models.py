@@ -10,14 +10,20 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OutboxMessage(models.Model):
+    # Never filtered, searched, sorted or shown in any admin (see adminguard).
+    SECRET_FIELDS = ("body",)
+
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
         SMS = "sms", _("SMS")
 
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     recipient = models.CharField(_("recipient"), max_length=254)
+    # Which message it is (`templates/mail/<template>…`): what support needs once the body is gone.
+    template = models.CharField(_("template"), max_length=100, blank=True)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
-    body = models.TextField(_("body"))
+    # Blanked as soon as the message is delivered: bodies hold confirmation codes and links.
+    body = models.TextField(_("body"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

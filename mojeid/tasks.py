@@ -1,4 +1,4 @@
-"""Celery tasks of the outbox."""
+"""Celery tasks of the platform: the outbox, and the platform's own daily housekeeping."""
 
 from celery import shared_task
 from django.core.management import call_command
@@ -17,10 +17,7 @@ def drain_outbox() -> int:
 
 
 @shared_task(name="mojeid.housekeeping")
-def housekeeping() -> None:
-    """Daily: expired sessions out, old message texts blanked, old confirmation codes deleted."""
-    from accounts.services.contacts import delete_old_codes
-
+def housekeeping() -> dict:
+    """Daily: expired sessions out, the text of messages that could not be delivered blanked."""
     call_command("clearsessions")
-    messaging.forget_sent_bodies()
-    delete_old_codes()
+    return {"undeliverable_bodies_blanked": messaging.forget_undeliverable_bodies()}

@@ -6,18 +6,16 @@ stored as keyed hashes, expire, are single-use, allow a few wrong guesses, and o
 sent an hour.
 """
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mojeid.crypto import digest_matches, keyed_digest
 from mojeid.messaging import queue_email, queue_sms
 
 from ..audit import record
@@ -31,6 +29,7 @@ CODE_DIGITS = {Channel.EMAIL: 8, Channel.PHONE: 6}
 MAX_FAILED_ATTEMPTS = 5
 RESEND_INTERVAL = timedelta(seconds=60)
 MAX_CODES_PER_HOUR = 5
+TAKEN = _("This address already belongs to another account.")
 
 
 class ContactCodeError(Exception):
@@ -52,9 +51,7 @@ class PendingConfirmation:
         return format_phone(self.target) if self.channel == Channel.PHONE else self.target
 
 
-def _code_hash(*, user_id: int, channel: str, target: str, pin: str) -> str:
-    message = f"{user_id}:{channel}:{target}:{pin}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+CODE_PURPOSE = "contact-code"
 
 
 def _current_contact(profile: Profile, channel: str) -> str:
@@ -88,7 +85,7 @@ def send_code(
             user=user,
             channel=channel,
             target=target,
-            code_hash=_code_hash(user_id=user.pk, channel=channel, target=target, pin=pin),
+            code_hash=keyed_digest(CODE_PURPOSE, user.pk, channel, target, pin),
             created_at=now,
             expires_at=now + CODE_LIFETIME[channel],
         )
@@ -121,13 +118,18 @@ def confirm_code(user: User, channel: str, pin: str, *, request: HttpRequest | N
             raise ContactCodeError(_("The code has expired or was never sent. Ask for a new one."))
         if code.failed_attempts >= MAX_FAILED_ATTEMPTS:
             raise ContactCodeError(_("Too many wrong attempts. Ask for a new code."))
-        expected = _code_hash(user_id=user.pk, channel=channel, target=code.target, pin=pin)
-        if not hmac.compare_digest(expected, code.code_hash):
+        if not digest_matches(code.code_hash, CODE_PURPOSE, user.pk, channel, code.target, pin):
             code.failed_attempts += 1
             code.save(update_fields=["failed_attempts"])
             error = _("That code is not right. Check it and try again.")
         else:
-            _apply_confirmed_contact(user, code, now, request)
+            try:
+                # A savepoint: if another account confirmed the same address a moment ago, the
+                # constraint refuses this one and the code stays unused.
+                with transaction.atomic():
+                    _apply_confirmed_contact(user, code, now, request)
+            except IntegrityError:
+                error = TAKEN
     if error:
         raise ContactCodeError(error)
     return code.target
@@ -138,7 +140,7 @@ def _apply_confirmed_contact(
 ) -> None:
     profile = Profile.objects.select_for_update().get(pk=user.pk)
     if channel_taken(code.channel, code.target, exclude_user=user):
-        raise ContactCodeError(_("This address already belongs to another account."))
+        raise ContactCodeError(TAKEN)
     previous = _current_contact(profile, code.channel)
     code.used_at = now
     code.save(update_fields=["used_at"])
@@ -163,10 +165,13 @@ def _apply_confirmed_contact(
 
 
 def channel_taken(channel: str, target: str, *, exclude_user: User | None = None) -> bool:
-    """Whether another account already uses this e-mail (phones may be shared)."""
+    """Whether another account has confirmed this e-mail (phones may be shared).
+
+    An address typed but never confirmed does not count: it proves nothing about its owner.
+    """
     if channel != Channel.EMAIL:
         return False
-    others = Profile.objects.filter(email=target)
+    others = Profile.objects.filter(email=target, email_confirmed_at__isnull=False)
     if exclude_user is not None:
         others = others.exclude(pk=exclude_user.pk)
     return others.exists()

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -17,22 +17,45 @@ from .. import ratelimit
 from ..audit import record
 from ..backends import find_user, normalize_identifier
 from ..models import AuditEvent, User
+from ..notifications import tell
 from .contacts import ContactCodeError, channel_taken, send_code
 
 
-def change_password(user: User, new_password: str, *, request: HttpRequest | None = None) -> None:
-    """Set a new password, record it and tell the user by e-mail."""
+class ResetTokenGenerator(PasswordResetTokenGenerator):
+    """Password-reset links that die with any sign-in, password change or session reset.
+
+    Django's own generator relies on `User.last_login`, which this portal does not keep (the
+    audit log is the one record of sign-ins): the newest sign-in's audit id stands in for it, and
+    the session epoch (raised by a two-factor reset) joins the password hash.
+    """
+
+    key_salt = "accounts.services.security.ResetTokenGenerator"
+
+    def _make_hash_value(self, user: User, timestamp: int) -> str:
+        last_sign_in = (
+            AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.LOGIN)
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        return f"{user.pk}:{user.password}:{user.session_epoch}:{last_sign_in}:{user.email}:{timestamp}"
+
+
+reset_tokens = ResetTokenGenerator()
+
+
+def change_password(
+    user: User, new_password: str, *, actor: User, request: HttpRequest | None = None
+) -> None:
+    """Set a new password (by the user, or by staff for them), record who did it, tell the user.
+
+    Every session of the user signed in with the old password ends with it.
+    """
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        password_was_set(user, actor=user, request=request)
-
-
-def password_was_set(user: User, *, actor: User | None, request: HttpRequest | None) -> None:
-    """Audit and announce a password that was just set (by the user, or by staff in the admin)."""
-    record(AuditEvent.Kind.PASSWORD_CHANGED, user=user, actor=actor, request=request)
-    if user.profile.email:
-        queue_email(user.profile.email, "password_changed", {"user": user}, user.language)
+        record(AuditEvent.Kind.PASSWORD_CHANGED, user=user, actor=actor, request=request)
+        tell(user, "password_changed")
 
 
 def start_contact_change(
@@ -61,7 +84,7 @@ def send_password_reset(
     except ratelimit.RateLimited:
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
+    token = reset_tokens.make_token(user)
     link = request.build_absolute_uri(reset_path(uid, token))
     with transaction.atomic():
         record(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, user=user, actor=None, request=request)
@@ -79,7 +102,7 @@ def user_for_reset_token(uid: str, token: str) -> User | None:
         user = User.objects.get(pk=int(urlsafe_base64_decode(uid)))
     except (ValueError, OverflowError, User.DoesNotExist):
         return None
-    if not user.is_active or not default_token_generator.check_token(user, token):
+    if not user.is_active or not reset_tokens.check_token(user, token):
         return None
     return user
 

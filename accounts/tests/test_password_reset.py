@@ -122,3 +122,18 @@ def test_requests_are_rate_limited(client, user, deliver):
         ask(client, user.username)
     page = ask(client, user.username).content.decode()
     assert "Too many attempts" in page
+
+
+def test_a_sign_in_voids_a_reset_link_sent_before_it(client, user, deliver):
+    """Whoever finds an old reset e-mail later must not get in: the owner has signed in since."""
+    ask(client, user.username)
+    link = _link(deliver()[0][-1].body)
+
+    owner = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert owner.post("/login/", {"login": user.username, "password": PASSWORD}).status_code == 302
+
+    landing = client.get(link)
+    response = client.get(landing["Location"])
+    assert response.status_code == 400, "the link is no longer valid"
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)

@@ -165,16 +165,15 @@ def test_edit_page_of_an_unlocked_profile_has_no_lock_notice(jana, jana_client):
 
 
 @pytest.fixture
-def admin_client(make_user):
+def admin_client(make_user, sign_in_verified):
+    """The helpdesk operator (least privilege) signed in with a second factor."""
     from django.test import Client
 
-    make_user("helpdesk", email="helpdesk@example.cz", is_staff=True, is_superuser=True)
-    admin = Client(HTTP_ACCEPT_LANGUAGE="en")
-    response = admin.post(
-        "/login/?next=/admin/", {"login": "helpdesk", "password": PASSWORD, "next": "/admin/"}
-    )
-    assert response.status_code == 302, "the admin login should accept the helpdesk user"
-    return admin
+    from helpdesk.roles import ensure_helpdesk_group
+
+    staff = make_user("helpdesk", email="helpdesk@example.cz", is_staff=True)
+    staff.groups.add(ensure_helpdesk_group())
+    return sign_in_verified(Client(HTTP_ACCEPT_LANGUAGE="en"), staff)
 
 
 def _bound_form_data(form) -> dict:

@@ -4,6 +4,7 @@ import re
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEvent, ContactCode, User
@@ -173,3 +174,62 @@ def test_passwords_are_stored_with_argon2id_above_owasps_minimum(client):
     assert int(costs["m"]) >= 19 * 1024
     assert int(costs["t"]) >= 2
     assert PASSWORD not in stored
+
+
+# --- an address typed is not an address owned ------------------------------------------------
+
+
+def test_an_unconfirmed_registration_does_not_keep_the_owner_of_the_address_out(
+    client, make_user, deliver
+):
+    make_user("squatter", email="zdenek@example.cz", confirmed=False)
+
+    response = register(client)
+
+    assert response.status_code == 302, "the address was only typed by somebody else"
+    emails, texts = deliver()
+    client.post("/account/confirm/email/", {"code": _pin(emails[-1].body, 8)})
+    owner = User.objects.get(username="zdenek.prilis")
+    assert owner.profile.email_confirmed
+    assert not User.objects.get(username="squatter").profile.email_confirmed
+
+
+def test_a_confirmed_address_cannot_be_confirmed_by_a_second_account(client, make_user, deliver):
+    """The first to confirm owns the address; the other account's code no longer works."""
+    register(client)
+    squatter = Client(HTTP_ACCEPT_LANGUAGE="en")
+    register(squatter, username="second.try")
+    emails, _ = deliver()
+    first_pin, second_pin = _pin(emails[0].body, 8), _pin(emails[1].body, 8)
+    client.post("/account/confirm/email/", {"code": first_pin})
+
+    page = squatter.post("/account/confirm/email/", {"code": second_pin}, follow=True)
+
+    assert "already belongs to another account" in page.content.decode()
+    assert not User.objects.get(username="second.try").profile.email_confirmed
+
+
+def test_an_address_confirmed_by_another_account_is_still_refused(client, make_user):
+    make_user("owner", email="zdenek@example.cz")
+
+    page = register(client).content.decode()
+
+    assert "An account with this e-mail address already exists." in page
+
+
+def test_signing_in_by_an_address_names_its_confirmed_owner(client, make_user):
+    make_user("squatter", email="shared@example.cz", confirmed=False)
+    make_user("owner", email="shared@example.cz")
+
+    client.post("/login/", {"login": "shared@example.cz", "password": PASSWORD})
+
+    assert client.session["_auth_user_id"] == str(User.objects.get(username="owner").pk)
+
+
+def test_an_address_two_unconfirmed_accounts_typed_names_neither(client, make_user):
+    make_user("first", email="shared@example.cz", confirmed=False)
+    make_user("second", email="shared@example.cz", confirmed=False)
+
+    response = client.post("/login/", {"login": "shared@example.cz", "password": PASSWORD})
+
+    assert response.status_code == 200 and "_auth_user_id" not in client.session

@@ -204,3 +204,31 @@ def test_a_get_resumes_with_its_query_string(stale):
     stale.get("/settings/password/?from=mail")
     response = stale.post("/account/reauthenticate/", {"password": PASSWORD})
     assert response["Location"] == "/settings/password/?from=mail"
+
+
+def test_editing_the_identity_profile_needs_a_fresh_proof_and_is_resumed(stale, user):
+    form = {"first_name": "Johana", "last_name": "Nováková", "country": "CZ"}
+
+    response = stale.post("/settings/profile/", form)
+
+    assert response["Location"] == "/account/reauthenticate/"
+    assert User.objects.get(pk=user.pk).profile.first_name == "Jana", "nothing changed yet"
+    resumed = stale.post("/account/reauthenticate/", {"password": PASSWORD})
+    assert resumed.status_code == 302
+    assert User.objects.get(pk=user.pk).profile.first_name == "Johana"
+    event = AuditEvent.objects.get(user=user, kind=AuditEvent.Kind.PROFILE_UPDATED)
+    assert event.actor == user
+
+
+def test_the_profile_flow_itself_refuses_without_a_fresh_proof(rf, user):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts import flows
+    from accounts.reauth import ReauthenticationRequired
+
+    request = rf.post("/")
+    request.user = user
+    request.session = SessionStore()
+    with pytest.raises(ReauthenticationRequired):
+        flows.update_profile(request, {"first_name": "Johana"})
+    assert User.objects.get(pk=user.pk).profile.first_name == "Jana"

@@ -1,15 +1,18 @@
 """The Django admin as the helpdesk uses it.
 
-Signing in and out of the admin is audited like the portal's own login; a password set by staff
-is audited with the staff member as actor and announced to the user by e-mail; a locked account
-cannot be deleted; the last sign-in comes from the audit log; `createsuperuser` works without an
-e-mail; and the outbox pages never show a confirmation code.
+The admin opens only to staff whose session proved a second factor: staff without one are sent to
+set one up, and the admin's own password page is the portal's. Signing in and out is audited like
+the portal's own login; a password set by staff needs a fresh re-authentication, is rate-limited,
+audited with the staff member as actor and announced to the user by e-mail; only superusers grant
+privileges; a locked account cannot be deleted; the last sign-in comes from the audit log;
+`createsuperuser` works without an e-mail; and the outbox pages never show a confirmation code.
 """
 
 import re
 from io import StringIO
 
 import pytest
+import time_machine
 from django.contrib.admin.utils import display_for_value
 from django.core.management import call_command
 from django.test import Client
@@ -19,12 +22,23 @@ from accounts.models import AuditEvent, Profile, User
 from accounts.services.contacts import send_code
 from accounts.services.profile import lock_profile
 from conftest import PASSWORD
+from helpdesk.roles import HELPDESK_GROUP, ensure_helpdesk_group
 from mojeid import sms
 from mojeid.models import OutboxMessage
+from twofactor.tests.test_ceremonies import (
+    CERTIFIED,
+    ROOT,
+    SoftKey,
+    add_key,
+    key_step,
+    password_step,
+)
+from twofactor.tests.test_ceremonies import metadata as ceremony_metadata  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "modry-kun-skace-2027"
+SET_UP = "The helpdesk opens only to staff with a second factor."
 
 
 def _english_client() -> Client:
@@ -37,12 +51,17 @@ def staff(make_user):
 
 
 @pytest.fixture
-def desk(staff):
-    """A second browser: the helpdesk operator signed in through the admin's login page."""
-    browser = _english_client()
-    response = browser.post("/login/", {"login": "helpdesk", "password": PASSWORD})
-    assert response.status_code == 302, "the portal's login should accept the staff user"
-    return browser
+def desk(staff, sign_in_verified):
+    """A second browser: the helpdesk operator, signed in with a second factor."""
+    return sign_in_verified(_english_client(), staff)
+
+
+@pytest.fixture
+def operator(make_user, sign_in_verified):
+    """A helpdesk operator as the demo data makes one: staff in the group, not a superuser."""
+    member = make_user("operator", is_staff=True)
+    member.groups.add(ensure_helpdesk_group())
+    return member, sign_in_verified(_english_client(), member)
 
 
 def _last_sign_in(page: str) -> str:
@@ -57,18 +76,64 @@ def _last_sign_in(page: str) -> str:
 # --- Signing in and out ---------------------------------------------------------------------
 
 
-def test_staff_sign_in_to_the_admin_goes_through_the_portal_and_is_audited(staff):
+def test_staff_sign_in_to_the_admin_with_password_and_security_key(staff):
     browser = _english_client()
+    assert password_step(browser, staff).status_code == 302
+    key = SoftKey(CERTIFIED, authority=ROOT)
+    assert add_key(browser, key).status_code == 200
+    key.credential_id = next(iter(key.credentials))
+    browser.post("/logout/")
+
     assert browser.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
     assert browser.get("/admin/login/?next=/admin/")["Location"] == "/login/?next=/admin/"
-
     response = browser.post(
         "/login/", {"login": "helpdesk", "password": PASSWORD, "next": "/admin/"}
     )
+    assert response["Location"] == "/login/key/", "the password alone does not open the admin"
+    assert browser.get("/admin/").status_code == 302
+    _assertion, verified = key_step(browser, key)
 
-    assert response["Location"] == "/admin/"
+    assert verified.json()["redirect"] == "/admin/"
     assert browser.get("/admin/").status_code == 200
-    assert AuditEvent.objects.filter(user=staff, kind=AuditEvent.Kind.LOGIN).count() == 1
+    assert AuditEvent.objects.filter(user=staff, kind=AuditEvent.Kind.LOGIN).count() == 2
+
+
+def test_staff_without_a_second_factor_are_sent_to_set_one_up(staff):
+    browser = _english_client()
+    browser.post("/login/", {"login": "helpdesk", "password": PASSWORD, "next": "/admin/"})
+
+    for page in ("/admin/", "/admin/accounts/user/", f"/admin/accounts/user/{staff.pk}/password/"):
+        response = browser.get(page, follow=True)
+        assert response.redirect_chain[-1][0] == "/settings/#two-factor", page
+        assert SET_UP in response.content.decode()
+    changed = browser.post(
+        f"/admin/accounts/user/{staff.pk}/change/", {"username": "x", "is_superuser": "on"}
+    )
+    assert changed.status_code == 302 and User.objects.get(pk=staff.pk).username == "helpdesk"
+
+
+def test_a_superuser_made_by_createsuperuser_needs_a_second_factor_too(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "admin-heslo-2027-x")
+    call_command("createsuperuser", interactive=False, username="admin1", stdout=StringIO())
+    browser = _english_client()
+
+    response = browser.post("/login/", {"login": "admin1", "password": "admin-heslo-2027-x"})
+
+    assert response.status_code == 302
+    assert (
+        browser.get("/admin/accounts/user/")["Location"]
+        == "/admin/login/?next=/admin/accounts/user/"
+    )
+    assert browser.get("/admin/login/?next=/admin/accounts/user/")["Location"] == (
+        "/settings/#two-factor"
+    )
+
+
+def test_a_citizen_gets_no_admin_and_no_redirect_loop(user, sign_in_verified):
+    browser = sign_in_verified(_english_client(), user)
+
+    assert browser.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
+    assert browser.get("/admin/login/?next=/admin/").status_code == 403
 
 
 def test_a_wrong_admin_password_is_refused_and_audited_as_a_failed_sign_in(staff):
@@ -80,6 +145,20 @@ def test_a_wrong_admin_password_is_refused_and_audited_as_a_failed_sign_in(staff
     assert browser.get("/admin/").status_code == 302
     assert AuditEvent.objects.filter(user=staff, kind=AuditEvent.Kind.LOGIN_FAILED).exists()
     assert not AuditEvent.objects.filter(user=staff, kind=AuditEvent.Kind.LOGIN).exists()
+
+
+def test_the_admins_own_password_page_is_the_portals(desk, staff, deliver):
+    for page in ("/admin/password_change/", "/admin/password_change/done/"):
+        assert desk.get(page)["Location"] in ("/settings/password/", "/settings/")
+    response = desk.post(
+        "/settings/password/",
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+    assert response.status_code == 302
+    assert User.objects.get(pk=staff.pk).check_password(NEW_PASSWORD)
+    assert deliver()[0][-1].subject == "Your MojeID password was changed"
+    assert AuditEvent.objects.filter(user=staff, kind=AuditEvent.Kind.PASSWORD_CHANGED).exists()
 
 
 def test_signing_out_of_the_admin_is_audited(desk, staff):
@@ -145,6 +224,89 @@ def test_a_rejected_admin_password_changes_nothing(desk, user, deliver):
 
 
 # --- Deleting accounts ----------------------------------------------------------------------
+
+
+def test_staff_setting_a_password_need_a_fresh_proof_of_their_own(desk, user):
+    later = timezone.now() + timezone.timedelta(minutes=6)
+    with time_machine.travel(later, tick=False):
+        url = f"/admin/accounts/user/{user.pk}/password/"
+        shown = desk.get(url)
+        posted = desk.post(url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+
+    assert shown["Location"] == "/account/reauthenticate/"
+    assert posted["Location"] == "/account/reauthenticate/"
+    assert User.objects.get(pk=user.pk).check_password(PASSWORD), "nothing changed"
+
+
+def test_staff_setting_passwords_is_rate_limited(desk, make_user):
+    users = [make_user(f"citizen{number}") for number in range(21)]
+    answers = [
+        desk.post(
+            f"/admin/accounts/user/{target.pk}/password/",
+            {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+            follow=True,
+        )
+        for target in users
+    ]
+
+    assert all(User.objects.get(pk=target.pk).check_password(NEW_PASSWORD) for target in users[:20])
+    assert User.objects.get(pk=users[20].pk).check_password(PASSWORD)
+    assert "Too many attempts" in answers[20].content.decode()
+
+
+def test_the_helpdesk_role_cannot_grant_privileges(operator, user):
+    member, browser = operator
+    url = f"/admin/accounts/user/{member.pk}/change/"
+    page = browser.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    assert {"is_staff", "is_superuser", "groups"}.isdisjoint(form.fields)
+
+    browser.post(
+        url,
+        {
+            "username": member.username,
+            "language": "en",
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "10:00:00",
+            "profile-TOTAL_FORMS": "1",
+            "profile-INITIAL_FORMS": "1",
+            "profile-MIN_NUM_FORMS": "1",
+            "profile-MAX_NUM_FORMS": "1",
+            "profile-0-user": str(member.pk),
+        },
+    )
+
+    member.refresh_from_db()
+    assert not member.is_superuser
+    assert list(member.groups.values_list("name", flat=True)) == [HELPDESK_GROUP]
+
+
+def test_the_helpdesk_role_reads_accounts_and_sets_passwords_but_deletes_nothing(operator, user):
+    _member, browser = operator
+
+    assert browser.get("/admin/accounts/user/").status_code == 200
+    assert browser.get("/admin/accounts/auditevent/").status_code == 200
+    assert browser.get("/admin/mojeid/outboxmessage/").status_code == 200
+    assert browser.get(f"/admin/accounts/user/{user.pk}/delete/").status_code == 403
+    assert browser.get("/admin/auth/group/").status_code == 403
+    response = browser.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302 and User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
+
+
+def test_the_demo_helpdesk_account_is_no_superuser(settings):
+    call_command("load_demo_data", stdout=StringIO())
+
+    helpdesk = User.objects.get(username="helpdesk")
+    assert helpdesk.is_staff and not helpdesk.is_superuser
+    assert list(helpdesk.groups.values_list("name", flat=True)) == [HELPDESK_GROUP]
+    assert not helpdesk.klic_devices.exists() and not helpdesk.security_keys.exists()
 
 
 def test_a_locked_account_cannot_be_deleted_from_the_admin(desk, user):
@@ -221,17 +383,6 @@ def test_createsuperuser_without_an_e_mail_works_for_two_staff_accounts(monkeypa
     assert all(u.check_password("admin-heslo-2027-x") for u in admins)
 
 
-def test_a_superuser_without_an_e_mail_can_sign_in_to_the_admin(monkeypatch):
-    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "admin-heslo-2027-x")
-    call_command("createsuperuser", interactive=False, username="admin1", stdout=StringIO())
-    browser = _english_client()
-
-    response = browser.post("/login/", {"login": "admin1", "password": "admin-heslo-2027-x"})
-
-    assert response.status_code == 302
-    assert browser.get("/admin/accounts/user/").status_code == 200
-
-
 # --- The outbox in the admin ----------------------------------------------------------------
 
 
@@ -241,7 +392,7 @@ def test_the_outbox_admin_never_shows_an_sms_code(desk, user, deliver):
     [sent] = sms.outbox
     pin = re.search(r"\b(\d{6})\b", sent["text"]).group(1)
     message = OutboxMessage.objects.get(channel=OutboxMessage.Channel.SMS)
-    assert pin in message.body, "the row holds the code until housekeeping blanks it"
+    assert message.body == "", "the row forgot the code when the SMS went"
 
     listing = desk.get("/admin/mojeid/outboxmessage/")
     detail = desk.get(f"/admin/mojeid/outboxmessage/{message.pk}/change/")

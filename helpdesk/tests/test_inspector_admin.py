@@ -55,10 +55,9 @@ def _staff(make_user, username: str, *permissions: str) -> User:
 
 
 @pytest.fixture
-def desk(client, make_user):
+def desk(client, make_user, sign_in_verified):
     """A helpdesk operator who may view security keys, signed in to the admin."""
-    client.force_login(_staff(make_user, "helpdesk", "view_securitykey"))
-    return client
+    return sign_in_verified(client, _staff(make_user, "helpdesk", "view_securitykey"))
 
 
 def _registration(key: SoftKey) -> dict:
@@ -166,8 +165,8 @@ def test_an_uploaded_file_with_a_byte_order_mark_is_read(desk):
     assert "Inspector Key" in _result_table(response.content.decode())
 
 
-def test_a_superuser_may_inspect_too(client, make_user):
-    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+def test_a_superuser_may_inspect_too(client, make_user, sign_in_verified):
+    sign_in_verified(client, make_user("root", is_staff=True, is_superuser=True))
 
     response = client.post(URL, {"text": json.dumps(_certified())})
 
@@ -254,8 +253,8 @@ def test_an_unreadable_registration_names_the_problem_in_one_line(desk):
 # --- Who may use it ---------------------------------------------------------------------------
 
 
-def test_staff_without_the_permission_are_refused(client, make_user):
-    client.force_login(_staff(make_user, "intern", "view_user"))
+def test_staff_without_the_permission_are_refused(client, make_user, sign_in_verified):
+    sign_in_verified(client, _staff(make_user, "intern", "view_user"))
 
     assert client.get(URL).status_code == 403
     assert client.post(URL, {"text": json.dumps(_certified())}).status_code == 403
@@ -276,9 +275,9 @@ def test_a_signed_in_user_who_is_not_staff_is_sent_to_the_admin_login(client, us
     assert response["Location"].startswith("/admin/login/")
 
 
-def test_a_post_without_the_csrf_token_is_refused(make_user):
+def test_a_post_without_the_csrf_token_is_refused(make_user, sign_in_verified):
     browser = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
-    browser.force_login(_staff(make_user, "helpdesk", "view_securitykey"))
+    sign_in_verified(browser, _staff(make_user, "helpdesk", "view_securitykey"))
 
     response = browser.post(URL, {"text": json.dumps(_certified())})
 

@@ -1,9 +1,10 @@
 """The transactional outbox: rendering, delivery, retries and housekeeping.
 
 Plain-text e-mails are not HTML-escaped; a failed delivery stays in the outbox and is retried
-later by the drain, exactly once; delivering a row twice sends it once; the daily housekeeping
-removes expired sessions and old codes and blanks the text of messages sent long ago; and an SMS
-row never shows its text (a confirmation code) in its string form.
+later by the drain, exactly once; delivering a row twice sends it once; a delivered row keeps no
+body (it held a code) but what support needs; the daily housekeeping removes expired sessions and
+blanks messages that were never delivered; and an SMS row never shows its text (a confirmation
+code) in its string form.
 """
 
 import re
@@ -17,7 +18,6 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.test import override_settings
 from django.utils import timezone
 
-from accounts.models import ContactCode
 from mojeid import messaging
 from mojeid.models import OutboxMessage
 from mojeid.tasks import housekeeping
@@ -177,46 +177,50 @@ def test_housekeeping_deletes_expired_sessions_and_keeps_valid_ones():
     assert list(Session.objects.values_list("session_key", flat=True)) == ["valid" + "y" * 27]
 
 
-def test_housekeeping_blanks_the_text_of_messages_sent_over_a_week_ago():
+def test_a_delivered_message_keeps_what_support_needs_but_not_its_code(user):
+    message = messaging.queue_sms(
+        "+420601123456", "contact_code", {"user": user, "pin": "482913"}, "en"
+    )
+
+    assert messaging.deliver(message.pk) is True
+
+    message.refresh_from_db()
+    assert message.body == "", "the code is gone as soon as the SMS is on its way"
+    stored = OutboxMessage.objects.filter(pk=message.pk).values().get()
+    assert not any("482913" in str(value) for value in stored.values())
+    assert (message.channel, message.recipient, message.template) == (
+        "sms",
+        "+420601123456",
+        "contact_code",
+    )
+    assert message.sent_at is not None and message.attempts == 1
+
+
+@override_settings(EMAIL_BACKEND=FAILING_BACKEND)
+def test_a_message_that_could_not_be_sent_keeps_its_text_for_the_retry():
+    message = _queue_password_notice()
+
+    assert messaging.deliver(message.pk) is False
+
+    message.refresh_from_db()
+    assert "password" in message.body and message.template == "password_changed"
+
+
+def test_housekeeping_blanks_messages_that_gave_up_over_a_week_ago():
     now = timezone.now()
-    old = _queue_password_notice("old@example.cz")
-    recent = _queue_password_notice("recent@example.cz")
-    unsent = _queue_password_notice("unsent@example.cz")
-    OutboxMessage.objects.filter(pk=old.pk).update(sent_at=now - timedelta(days=8))
-    OutboxMessage.objects.filter(pk=recent.pk).update(sent_at=now - timedelta(days=6))
+    abandoned = _queue_password_notice("old@example.cz")
+    waiting = _queue_password_notice("waiting@example.cz")
+    OutboxMessage.objects.filter(pk=abandoned.pk).update(
+        created_at=now - timedelta(days=8), attempts=messaging.MAX_ATTEMPTS
+    )
 
     housekeeping()
 
-    for message in (old, recent, unsent):
-        message.refresh_from_db()
-    assert old.body == ""
-    assert old.subject == "Your MojeID password was changed", "the helpdesk still sees it went"
-    assert "password" in recent.body
-    assert "password" in unsent.body, "a message still to be sent keeps its text"
-
-
-def test_housekeeping_deletes_codes_expired_over_a_week_ago(user):
-    now = timezone.now()
-
-    def code(expires_at):
-        return ContactCode.objects.create(
-            user=user,
-            channel=ContactCode.Channel.EMAIL,
-            target="jana@example.cz",
-            code_hash="0" * 64,
-            created_at=expires_at - timedelta(hours=24),
-            expires_at=expires_at,
-        )
-
-    ancient = code(now - timedelta(days=8))
-    lately_expired = code(now - timedelta(days=1))
-    fresh = code(now + timedelta(hours=23))
-
-    housekeeping()
-
-    remaining = set(ContactCode.objects.values_list("pk", flat=True))
-    assert ancient.pk not in remaining
-    assert remaining == {lately_expired.pk, fresh.pk}
+    abandoned.refresh_from_db()
+    waiting.refresh_from_db()
+    assert abandoned.body == ""
+    assert abandoned.subject == "Your MojeID password was changed", "the helpdesk still sees it"
+    assert "password" in waiting.body, "a message still to be sent keeps its text"
 
 
 # --- The string form ------------------------------------------------------------------------

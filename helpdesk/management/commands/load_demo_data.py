@@ -1,4 +1,8 @@
-"""Create the demo accounts listed in the README (development only; idempotent)."""
+"""Create the demo accounts listed in the README (development only; idempotent).
+
+The demo helpdesk operator is staff in the group "Helpdesk" (`helpdesk.roles`), not a superuser,
+and has no second factor yet: the admin sends them to set one up on their first visit.
+"""
 
 from datetime import date
 
@@ -9,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Profile, User
 from accounts.services.profile import apply_register_data, lock_profile
+from helpdesk.roles import ensure_helpdesk_group
 
 DEMO_PASSWORD = "demo-heslo-2026"  # noqa: S105 (development only, printed in the README)
 DEMO_ACCOUNTS = [
@@ -75,7 +80,10 @@ class Command(BaseCommand):
                 self._create(account)
             created += 1
         self.stdout.write(
-            f"Demo accounts: {created} created, {len(DEMO_ACCOUNTS) - created} existed."
+            f"Demo accounts: {created} created, {len(DEMO_ACCOUNTS) - created} existed. "
+            "The helpdesk (http://localhost:8000/admin/) opens to 'helpdesk' once a second "
+            "factor is set up: sign in as 'helpdesk', then MojeID Klíč with the phone simulator "
+            "at http://localhost:8000/sim/klic/, or a security key."
         )
 
     def _create(self, account: dict) -> None:
@@ -88,8 +96,9 @@ class Command(BaseCommand):
             first_name=account["first_name"],
             last_name=account["last_name"],
             is_staff=account.get("staff", False),
-            is_superuser=account.get("staff", False),
         )
+        if account.get("staff"):
+            user.groups.add(ensure_helpdesk_group())
         Profile.objects.filter(pk=user.pk).update(email_confirmed_at=now, phone_confirmed_at=now)
         if "register" in account:
             apply_register_data(user, account["register"], actor=None, source="demo data")
