@@ -1,4 +1,6 @@
-# The portal image: web (gunicorn), Celery worker and beat all run from it (see deploy/entrypoint.sh).
+# The portal image: web (gunicorn), Celery worker and beat, and the simulator all run from it (see
+# deploy/entrypoint.sh). It holds no secret: .dockerignore keeps deploy/secrets/ out, and the
+# services get theirs from env files at run time.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -10,11 +12,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY . .
+# /app/var/sms exists in the image so that the empty `sms` volume mounted there starts owned by
+# the mojeid user, like the `var` volume above it.
 RUN pip install -e . \
     && useradd --system --uid 1000 --home /app mojeid \
-    && mkdir -p /app/var /run/mojeid \
+    && mkdir -p /app/var/sms \
     && DEBUG=1 python manage.py collectstatic --no-input --verbosity 0 \
-    && chown -R mojeid /app/var /run/mojeid
+    && chown -R mojeid /app/var
 
 USER mojeid
 EXPOSE 8000

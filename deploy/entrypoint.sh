@@ -1,14 +1,8 @@
 #!/bin/sh
 # One image, four roles: web (migrates, then gunicorn), worker, beat, and govsim (the simulator).
+# Secrets come from the environment: docker-compose.yml passes each service its own env files,
+# made once per installation by deploy/make-secrets.
 set -eu
-
-# A secret key of this installation, made once and shared by web, worker and beat through a
-# volume, so that `docker compose up` needs no secret in the repository.
-if [ -n "${SECRET_KEY_FILE:-}" ] && [ ! -s "$SECRET_KEY_FILE" ]; then
-  umask 077
-  python -c "import secrets, sys; open(sys.argv[1], 'x').write(secrets.token_urlsafe(64))" \
-    "$SECRET_KEY_FILE" 2>/dev/null || true  # another container may have made it first
-fi
 
 case "${1:-web}" in
   web)
@@ -20,6 +14,8 @@ case "${1:-web}" in
     ;;
   govsim)
     # The simulated state systems on their own (ROOT_URLCONF=govsim.standalone_urls, own database).
+    # The seed registers the portal's API keys (GOVSIM_*_API_KEY) and, with GOVSIM_DEMO=1 only,
+    # loads the demo world.
     python manage.py migrate --no-input
     python manage.py seed_govsim --portal-url "${PORTAL_URL:-http://localhost:8000}"
     exec gunicorn mojeid.wsgi --bind 0.0.0.0:8001 --workers "${WEB_WORKERS:-2}" \

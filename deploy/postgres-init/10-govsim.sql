@@ -1,2 +1,0 @@
--- The simulated state systems keep their data apart from the portal's.
-CREATE DATABASE govsim OWNER mojeid;
