@@ -4,12 +4,16 @@
 nothing, an older one is refused, and a load replaces the previous one of its kind whole, inside
 one transaction. Malformed entries are skipped and reported; they never stop the valid ones from
 loading. `load_blob` is the way in for a signed BLOB (file or URL, `read_blob`): it loads only what
-verifies against the FIDO root.
+the FIDO metadata service (settings.FIDO_MDS_SIGNER_NAME) signed under the FIDO root
+(settings.FIDO_MDS_ROOT_CERTIFICATE, a file of one or more roots), applying the CRL files given
+or settings.FIDO_MDS_CRL_FILES (`twofactor.internal.blob` has the rules). Every refusal is a
+`MetadataError` and leaves the stored metadata as it was.
 """
 
 import base64
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
@@ -23,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .internal.attestation import KnownModel
-from .internal.blob import BlobError, verify_blob
+from .internal.blob import BlobError, UnusableCrl, load_crls, verify_blob
 from .internal.metadata import MalformedEntry, ParsedEntry, evaluate_status, parse_entry
 from .models import AttestationKeyIdentifier, AuthenticatorModel, MetadataLoad, MetadataSource
 
@@ -60,6 +64,22 @@ class OlderMetadata(MetadataError):
     def __init__(self, number: int, loaded: int):
         super().__init__(f"BLOB number {number} is older than the loaded {loaded}")
         self.number, self.loaded = number, loaded
+
+
+class UntrustedBlob(MetadataError):
+    """The BLOB failed verification; `reason` is the typed error of `internal.blob`."""
+
+    def __init__(self, reason: BlobError):
+        super().__init__(f"the BLOB is not trusted: {reason}")
+        self.reason = reason
+
+
+class UnreadableCrl(MetadataError):
+    """A CRL file given cannot be read or holds no CRL."""
+
+
+class OutdatedBlob(MetadataError):
+    """The BLOB's nextUpdate has passed (or is not a date): a newer BLOB exists."""
 
 
 @dataclass
@@ -178,7 +198,7 @@ def load_payload(
 
 
 def fido_roots() -> list[x509.Certificate]:
-    """The certificates a BLOB must chain to: the FIDO Alliance root unless configured otherwise."""
+    """The roots a BLOB must chain to: those in the file FIDO_MDS_ROOT_CERTIFICATE (PEM, 1+)."""
     try:
         pem = Path(settings.FIDO_MDS_ROOT_CERTIFICATE).read_bytes()
         return x509.load_pem_x509_certificates(pem)
@@ -186,24 +206,56 @@ def fido_roots() -> list[x509.Certificate]:
         raise MetadataError(f"cannot read the FIDO root certificate: {problem}") from None
 
 
-def load_blob(token: bytes, *, force: bool = False, now: datetime | None = None) -> LoadResult:
-    """Verify a signed MDS3 BLOB and load it: signature, chain, validity, date and number.
+def read_crls(paths: Sequence[str]) -> list[x509.CertificateRevocationList]:
+    """The CRLs in the files at `paths` (DER, or PEM holding one or more); UnreadableCrl if not.
 
-    A BLOB past its `nextUpdate` is refused: FIDO publishes a newer one by then, so serving the
-    old one is how an attacker would hold back a revocation.
+    Whether they verify and apply is decided against the BLOB's chain, in `verify_blob`.
+    """
+    limit = settings.FIDO_MDS_MAX_BYTES
+    crls = []
+    for path in paths:
+        try:
+            with open(path, "rb") as file:
+                data = file.read(limit + 1)
+        except OSError as problem:
+            raise UnreadableCrl(f"cannot read the CRL file {path}: {problem}") from None
+        if len(data) > limit:
+            raise UnreadableCrl(f"cannot read the CRL file {path}: larger than {limit} bytes")
+        try:
+            crls += load_crls(data)
+        except UnusableCrl as problem:
+            raise UnreadableCrl(f"cannot read the CRL file {path}: {problem}") from None
+    return crls
+
+
+def load_blob(
+    token: bytes,
+    *,
+    force: bool = False,
+    now: datetime | None = None,
+    crl_files: Sequence[str] | None = None,
+) -> LoadResult:
+    """Verify a signed MDS3 BLOB and load it: signer, chain, revocation, validity, date, number.
+
+    `crl_files` default to settings.FIDO_MDS_CRL_FILES. A BLOB past its `nextUpdate` is refused:
+    FIDO publishes a newer one by then, so serving the old one is how an attacker would hold
+    back a revocation.
     """
     now = now or timezone.now()
+    crls = read_crls(settings.FIDO_MDS_CRL_FILES if crl_files is None else crl_files)
     try:
-        payload = verify_blob(token, fido_roots(), now)
+        payload = verify_blob(
+            token, fido_roots(), now, signer_name=settings.FIDO_MDS_SIGNER_NAME, crls=crls
+        )
     except BlobError as problem:
-        raise MetadataError(f"the BLOB is not trusted: {problem}") from None
+        raise UntrustedBlob(problem) from None
     next_update = payload.get("nextUpdate")
     try:
         next_update = date.fromisoformat(next_update)
     except (TypeError, ValueError):
-        raise MetadataError(f"nextUpdate is not a date: {next_update!r}") from None
+        raise OutdatedBlob(f"nextUpdate is not a date: {next_update!r}") from None
     if next_update < now.date():
-        raise MetadataError(
+        raise OutdatedBlob(
             f"the BLOB is out of date: its nextUpdate {next_update} has passed; "
             "fetch the current one"
         )

