@@ -1,30 +1,17 @@
-"""The desk's forms: sign-in, the two ways to identify a citizen, and the request itself."""
+"""The desk's forms: the two ways to identify a citizen, and the request itself. The clerk signs
+in with the simulator's own sign-in form (`govsim.forms.SignInForm`)."""
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from govsim.rob.models import DocumentKind, Recipient
 
 from . import request_code
-from .services import is_clerk
 
 # ISO (what a date picker sends) and the Czech ways of writing a date, whatever the page's
 # language: the dates come from Czech documents.
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d. %m. %Y"]
-
-
-class ClerkLoginForm(AuthenticationForm):
-    """Django's sign-in, for clerks only: a citizen's account is refused here and not signed in
-    (the desk's login must not become a way into the portal past its second factor)."""
-
-    def confirm_login_allowed(self, user) -> None:
-        super().confirm_login_allowed(user)
-        if not is_clerk(user):
-            raise ValidationError(
-                _("This account may not use the Czech POINT desk."), code="not_a_clerk"
-            )
 
 
 class DocumentSearchForm(forms.Form):

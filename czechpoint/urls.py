@@ -8,7 +8,7 @@ app_name = "czechpoint"
 
 urlpatterns = [
     path("", views.desk, name="desk"),
-    path("login/", views.LoginView.as_view(), name="login"),
+    path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
     path("file/<uuid:identifier>/", views.file_request, name="file"),
     path("receipt/<int:pk>/", views.receipt, name="receipt"),

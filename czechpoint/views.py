@@ -1,45 +1,53 @@
 """The Czech POINT desk: a clerk identifies a citizen and files "Data provision from the Register
 of inhabitants to another person" with the recipient's request code, then prints a receipt.
 
-Views are thin: the register's services find citizens and file the request. Every page answers
-503 while the switch "czechpoint" is down; identifying and filing also need the register, so
-they answer the register's 503 page while "rob" is down.
+Views are thin: the register's services find citizens and file the request. The clerk is one of
+the simulator's own people (`govsim.models.StaffMember` with the clerk's role), signed in on the
+desk's page through `govsim.services` — never a portal account, and signing in here does not sign
+the browser into the portal. Every page answers 503 while the switch "czechpoint" is down;
+identifying and filing also need the register, so they answer the register's 503 page while
+"rob" is down.
 """
 
 from functools import wraps
 
-from django.contrib import auth
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
 
+from govsim import services as staff
+from govsim.forms import SignInForm
 from govsim.models import System
 from govsim.outage import is_down, unavailable_page, unless_down
 from govsim.rob import services as rob
 from govsim.rob.models import Citizen, DataProvisionRequest, DocumentKind, IdDocument
+from govsim.signin import next_page
 
-from .forms import ClerkLoginForm, DocumentSearchForm, FilingForm, NameSearchForm
-from .services import is_clerk, office_name
+from .forms import DocumentSearchForm, FilingForm, NameSearchForm
 
 LOGIN_URL = "govsim:czechpoint:login"
 
 
 def clerk_required(view):
-    """Clerks only: an anonymous visitor goes to the desk's sign-in, anybody else gets 403."""
+    """Clerks only: a visitor nobody signed in at the desk goes to the desk's sign-in, another of
+    the simulator's people (an operator who is no clerk) gets 403. The clerk is `request.clerk`.
+    """
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
+        member = staff.signed_in_staff(request)
+        if member is None:
             return redirect_to_login(request.get_full_path(), reverse(LOGIN_URL))
-        if not is_clerk(request.user):
-            return render(request, "czechpoint/forbidden.html", status=403)
+        if not member.is_clerk:
+            return render(request, "czechpoint/forbidden.html", {"member": member}, status=403)
+        request.clerk = member
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -57,17 +65,40 @@ def needs_register(view):
     return wrapped
 
 
-@method_decorator(unless_down(System.CZECHPOINT, api=False), name="dispatch")
-class LoginView(auth_views.LoginView):
-    template_name = "czechpoint/login.html"
-    authentication_form = ClerkLoginForm
-    next_page = reverse_lazy("govsim:czechpoint:desk")
+@unless_down(System.CZECHPOINT, api=False)
+@sensitive_post_parameters("password")
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    """The clerk's sign-in; then on to `next` (on this site) or the desk."""
+    next_url = next_page(request, default=reverse("govsim:czechpoint:desk"))
+    form = SignInForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        clerk = (
+            staff.authenticate_clerk(form.cleaned_data["username"], form.cleaned_data["password"])
+            if form.is_valid()
+            else None
+        )
+        if clerk is not None:
+            staff.sign_in(request, clerk)
+            return redirect(next_url)
+        # One message for an unknown user, a wrong password, a person who is no clerk and too
+        # many attempts alike.
+        form.add_error(
+            None,
+            _(
+                "Wrong username or password, or too many attempts. Check them and try again "
+                "in a moment."
+            ),
+        )
+    return render(request, "czechpoint/login.html", {"form": form, "next": next_url})
 
 
 @unless_down(System.CZECHPOINT, api=False)
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
-    auth.logout(request)
+    """Sign the clerk out of the simulator (a portal sign-in in the same browser stays)."""
+    staff.sign_out(request)
     return redirect(LOGIN_URL)
 
 
@@ -153,8 +184,8 @@ def file_request(request: HttpRequest, identifier) -> HttpResponse:
             recipient=data["recipient"],
             request_code=data["request_code"],
             citizen=citizen,
-            clerk=request.user,
-            office=office_name(),
+            clerk=request.clerk,
+            office=request.clerk.office,
             document=document,
             stated_first_names=data.get("stated_first_names", ""),
             stated_last_name=data.get("stated_last_name", ""),

@@ -11,6 +11,9 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+
+from . import services
 
 SHOWN = 50
 
@@ -60,8 +63,9 @@ def recent_messages(limit: int = SHOWN) -> list[Message]:
 
 
 def outbox(request: HttpRequest) -> HttpResponse:
-    """Open to anybody in development; elsewhere (the compose stack) to staff only, because every
-    confirmation code is readable here."""
-    if not settings.DEBUG and not (request.user.is_authenticated and request.user.is_staff):
-        return redirect_to_login(request.get_full_path(), "admin:login")
+    """Open to anybody in development; elsewhere (the compose stack) to the simulator's operators
+    only, signed in on the simulator admin's page, because every confirmation code is readable
+    here. The portal's accounts, staff or not, do not open it."""
+    if not settings.DEBUG and services.signed_in_operator(request) is None:
+        return redirect_to_login(request.get_full_path(), reverse("govsim_admin:login"))
     return render(request, "govsim/outbox.html", {"messages_out": recent_messages()})

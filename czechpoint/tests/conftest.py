@@ -1,6 +1,14 @@
 import pytest
 
 from govsim.rob.tests import factories
+from govsim.tests.people import signed_in_as
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashes(settings):
+    # The production hasher costs 100 MiB and ~130 ms per check; what is tested here is who may
+    # sign in, not the hash's strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -15,6 +23,5 @@ def clerk(db):
 
 @pytest.fixture
 def desk(client, clerk):
-    """A client signed in as a clerk."""
-    client.force_login(clerk)
-    return client
+    """A client signed in at the desk as a clerk."""
+    return signed_in_as(client, clerk)

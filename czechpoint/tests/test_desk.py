@@ -8,16 +8,20 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from czechpoint import request_code
+from govsim.models import StaffMember
 from govsim.outage import set_down
 from govsim.rob.models import DataProvisionRequest
 from govsim.rob.tests.factories import (
+    API_KEY,
     PASSWORD,
     make_citizen,
-    make_clerk,
     make_document,
     make_recipient,
     make_user,
 )
+from govsim.services import SESSION_KEY
+from govsim.signin import MAX_FAILURES
+from govsim.tests.people import make_operator, signed_in_as
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +51,8 @@ def search_by_name(client, last_name: str, birth_date: str, first_names: str = "
 
 
 # --- who may use the desk ---------------------------------------------------------------------
+# The desk's clerks are the simulator's own people: a portal account, staff or not, is nobody
+# here, and signing in at the desk signs nobody into the portal.
 
 
 @pytest.mark.parametrize("path", ["", "file/6f1c2a9e-4b7d-5e1a-9c3f-2d8e7b6a5c41/", "receipt/1/"])
@@ -57,32 +63,38 @@ def test_an_anonymous_visitor_is_sent_to_the_desks_sign_in(client, path):
     assert response["Location"].startswith(f"{LOGIN}?next=")
 
 
+@pytest.mark.parametrize("kind", ["citizen", "staff", "superuser"])
 @pytest.mark.parametrize("path", ["", "file/6f1c2a9e-4b7d-5e1a-9c3f-2d8e7b6a5c41/", "receipt/1/"])
-def test_a_citizens_account_gets_403(client, path):
-    client.force_login(make_user("jana"))
+def test_a_portal_account_does_not_open_the_desk(client, kind, path):
+    user = make_user("jana")
+    get_user_model().objects.filter(pk=user.pk).update(
+        is_staff=kind != "citizen", is_superuser=kind == "superuser"
+    )
+    client.force_login(user)
 
     response = client.get(DESK + path)
 
-    assert response.status_code == 403
-    assert "for office clerks only" in response.content.decode()
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{LOGIN}?next=")
 
 
-def test_a_citizen_cannot_search_either(client):
+def test_a_portal_account_cannot_search_either(client):
     client.force_login(make_user("jana"))
     make_document(make_citizen(), "id_card", "203495821")
 
     response = search_by_document(client, "id_card", "203495821")
 
-    assert response.status_code == 403
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
 
 
 def test_a_clerk_opens_the_desk(desk):
     response = desk.get(DESK)
 
     assert response.status_code == 200
-    assert "Data provision from the Register of inhabitants to another person" in (
-        response.content.decode()
-    )
+    text = response.content.decode()
+    assert "Data provision from the Register of inhabitants to another person" in text
+    assert "Marie Úřednická" in text  # who is signed in, in the header
 
 
 def test_a_clerk_signs_in_on_the_desks_page(client, clerk):
@@ -93,23 +105,117 @@ def test_a_clerk_signs_in_on_the_desks_page(client, clerk):
     assert response.status_code == 302
     assert response["Location"] == DESK
     assert client.get(DESK).status_code == 200
+    clerk.refresh_from_db()
+    assert clerk.last_login is not None
 
 
-def test_a_citizens_account_is_not_signed_in_by_the_desks_page(client):
-    citizen_user = make_user("jana")
+def test_the_username_is_not_case_sensitive(client, clerk):
+    response = client.post(LOGIN, {"username": "UREDNICE", "password": PASSWORD})
 
-    response = client.post(LOGIN, {"username": citizen_user.username, "password": PASSWORD})
+    assert response["Location"] == DESK
 
-    assert response.status_code == 200
-    assert "may not use the Czech POINT desk" in response.content.decode()
+
+def test_a_clerk_signed_in_at_the_desk_is_not_signed_in_to_the_portal(client, clerk):
+    client.post(LOGIN, {"username": clerk.username, "password": PASSWORD})
+
+    settings_page = client.get("/settings/")
+
     assert "_auth_user_id" not in client.session
+    assert settings_page.status_code == 302
+    assert settings_page["Location"].startswith("/login/")
+
+
+def test_the_desk_returns_to_the_page_asked_for_but_never_elsewhere(client, clerk):
+    wanted = f"{DESK}receipt/1/"
+    back = client.post(LOGIN, {"username": clerk.username, "password": PASSWORD, "next": wanted})
+    client.post(f"{DESK}logout/")
+    away = client.post(
+        LOGIN, {"username": clerk.username, "password": PASSWORD, "next": "https://evil.example/"}
+    )
+
+    assert back["Location"] == wanted
+    assert away["Location"] == DESK
+
+
+def test_signing_in_at_the_desk_keeps_the_portals_sign_in(client, clerk):
+    citizen = make_user("jana")
+    client.force_login(citizen)
+
+    client.post(LOGIN, {"username": clerk.username, "password": PASSWORD})
+    client.post(f"{DESK}logout/")
+
+    assert client.session["_auth_user_id"] == str(citizen.pk)
+
+
+def error_of(response) -> str:
+    assert response.status_code == 200
+    return response.context["form"].non_field_errors()[0]
+
+
+def test_a_portal_accounts_password_does_not_sign_in_at_the_desk(client, clerk):
+    """A portal account of the same name and password as nobody at the desk: refused the same
+    way as a wrong password, and signed in nowhere."""
+    portal = make_user("jana")
+    get_user_model().objects.filter(pk=portal.pk).update(is_staff=True, is_superuser=True)
+
+    portal_account = error_of(client.post(LOGIN, {"username": "jana", "password": PASSWORD}))
+    wrong_password = error_of(client.post(LOGIN, {"username": clerk.username, "password": "x"}))
+
+    assert portal_account == wrong_password
+    assert "Wrong username or password" in portal_account
+    assert "_auth_user_id" not in client.session
+    assert client.get(DESK).status_code == 302
+
+
+def test_an_operator_who_is_no_clerk_is_refused_like_a_wrong_password(client):
+    operator = make_operator("spravce")
+
+    response = client.post(LOGIN, {"username": operator.username, "password": PASSWORD})
+
+    assert "Wrong username or password" in error_of(response)
+    assert client.get(DESK).status_code == 302
+
+
+def test_an_operator_who_is_no_clerk_gets_403(client):
+    signed_in_as(client, make_operator("spravce"))
+
+    response = client.get(DESK)
+
+    assert response.status_code == 403
+    assert "for office clerks only" in response.content.decode()
+
+
+def test_a_clerk_who_may_no_longer_sign_in_is_refused(client, clerk):
+    StaffMember.objects.filter(pk=clerk.pk).update(is_active=False)
+
+    response = client.post(LOGIN, {"username": clerk.username, "password": PASSWORD})
+
+    assert "Wrong username or password" in error_of(response)
 
 
 def test_a_wrong_password_is_refused(client, clerk):
     response = client.post(LOGIN, {"username": clerk.username, "password": "wrong-password"})
 
+    assert "Wrong username or password" in error_of(response)
+    assert SESSION_KEY not in client.session
+    assert client.get(DESK).status_code == 302
+
+
+def test_after_too_many_failures_even_the_right_password_is_refused(client, clerk):
+    for _ in range(MAX_FAILURES):
+        client.post(LOGIN, {"username": clerk.username, "password": "guess"})
+
+    response = client.post(LOGIN, {"username": clerk.username, "password": PASSWORD})
+
+    assert "Wrong username or password" in error_of(response)
+    assert client.get(DESK).status_code == 302
+
+
+def test_an_empty_form_is_a_form_error(client):
+    response = client.post(LOGIN, {})
+
     assert response.status_code == 200
-    assert "_auth_user_id" not in client.session
+    assert "This field is required" in response.content.decode()
 
 
 def test_signing_out(desk):
@@ -119,13 +225,17 @@ def test_signing_out(desk):
     assert desk.get(DESK).status_code == 302
 
 
-def test_the_clerk_is_in_the_clerks_group_with_the_permission():
-    clerk = make_clerk("another")
+def test_a_new_password_ends_the_clerks_sessions(desk, clerk):
+    assert desk.get(DESK).status_code == 200
 
-    assert clerk.has_perm("czechpoint.file_request")
-    assert clerk.groups.get().name == "Czech POINT clerks"
-    assert not make_user("citizen").has_perm("czechpoint.file_request")
-    assert get_user_model().objects.count() == 2
+    clerk.set_password("nove-heslo-2026-x")
+    clerk.save()
+
+    assert desk.get(DESK).status_code == 302
+
+
+def test_clerks_are_not_portal_accounts(clerk):
+    assert not get_user_model().objects.filter(username=clerk.username).exists()
 
 
 # --- identifying the citizen ------------------------------------------------------------------
@@ -265,8 +375,21 @@ def test_filing_with_a_typed_code_makes_the_provision_and_the_receipt(desk, cler
     assert provision.document == card
     assert provision.clerk == clerk
     assert provision.recipient == recipient
-    assert provision.office
+    assert provision.office == clerk.office
     assert provision.stated_first_names == provision.stated_last_name == ""
+
+
+def test_the_clerks_name_reaches_the_registers_feed(client, clerk, recipient):
+    client.post(LOGIN, {"username": clerk.username, "password": PASSWORD})
+    client.post(
+        file_url(make_citizen()),
+        {"request_code": request_code.generate(), "recipient": recipient.pk},
+    )
+
+    feed = client.get("/sim/rob/api/v1/provisions", headers={"Authorization": f"Bearer {API_KEY}"})
+
+    (item,) = feed.json()["items"]
+    assert (item["clerk"], item["office"]) == ("Marie Úřednická", clerk.office)
 
 
 def test_filing_with_the_qr_content(desk, recipient):
@@ -485,7 +608,7 @@ def test_an_unknown_receipt_is_404(desk):
 
 @pytest.mark.parametrize("path", ["", "login/", "receipt/1/"])
 def test_while_czechpoint_is_down_the_desk_answers_503(client, clerk, path):
-    client.force_login(clerk)
+    signed_in_as(client, clerk)
     set_down("czechpoint", True)
 
     response = client.get(DESK + path)
@@ -530,11 +653,8 @@ def test_while_the_register_is_down_nothing_is_filed(desk, recipient):
     assert not DataProvisionRequest.objects.exists()
 
 
-def test_the_clerks_group_exists_after_migrate_with_the_permission():
-    from django.contrib.auth.models import Group
+def test_the_portals_auth_holds_no_clerks_group_or_desk_permission():
+    from django.contrib.auth.models import Group, Permission
 
-    group = Group.objects.get(name="Czech POINT clerks")
-
-    assert list(group.permissions.values_list("content_type__app_label", "codename")) == [
-        ("czechpoint", "file_request")
-    ]
+    assert not Group.objects.filter(name="Czech POINT clerks").exists()
+    assert not Permission.objects.filter(content_type__app_label="czechpoint").exists()

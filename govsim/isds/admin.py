@@ -7,19 +7,19 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from govsim.admin import site
+from govsim.admin import ReadOnlyAdmin, SimulatorModelAdmin, SimulatorTabularInline, site
 from govsim.api import key_hash, new_api_key
 
 from .models import BoxAccess, DataBox, Message, Person
 
 
-class AccessInline(admin.TabularInline):
+class AccessInline(SimulatorTabularInline):
     model = BoxAccess
     extra = 1
     autocomplete_fields = ["person"]
 
 
-class PersonAccessInline(admin.TabularInline):
+class PersonAccessInline(SimulatorTabularInline):
     model = BoxAccess
     extra = 0
     autocomplete_fields = ["box"]
@@ -27,11 +27,11 @@ class PersonAccessInline(admin.TabularInline):
 
 
 @admin.register(DataBox, site=site)
-class DataBoxAdmin(admin.ModelAdmin):
+class DataBoxAdmin(SimulatorModelAdmin):
     list_display = ["box_id", "box_type", "name", "ico", "is_active", "has_api_key"]
     list_filter = ["box_type", "is_active"]
     search_fields = ["box_id", "name", "ico"]
-    readonly_fields = ["api_key_hash", "created_at"]
+    readonly_fields = ["has_api_key", "created_at"]
     inlines = [AccessInline]
     actions = ["issue_api_key"]
 
@@ -80,7 +80,7 @@ class PersonForm(forms.ModelForm):
 
 
 @admin.register(Person, site=site)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(SimulatorModelAdmin):
     form = PersonForm
     list_display = ["username", "first_names", "last_name", "birth_date", "citizen", "is_active"]
     list_filter = ["is_active"]
@@ -91,7 +91,7 @@ class PersonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message, site=site)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "sent_at",
@@ -105,12 +105,3 @@ class MessageAdmin(admin.ModelAdmin):
     search_fields = ["subject", "sender_box__box_id", "recipient_box__box_id", "sender_box_name"]
     list_select_related = ["sender_box", "recipient_box"]
     exclude = ["concept_token"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
-        return False

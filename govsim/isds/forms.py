@@ -1,4 +1,5 @@
-"""Forms of the data box system's web pages: sign-in and the prepared message (concept)."""
+"""Forms of the data box system's web pages: the prepared message (concept). The sign-in's form is
+the simulator's own (`govsim.forms.SignInForm`)."""
 
 import re
 
@@ -7,13 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import BOX_ID_PATTERN, SUBJECT_MAX_LENGTH, TEXT_MAX_LENGTH, DataBox
 from .services import accessible_box
-
-
-class LoginForm(forms.Form):
-    username = forms.CharField(label=_("Username"), max_length=64)
-    password = forms.CharField(
-        label=_("Password"), max_length=1024, strip=False, widget=forms.PasswordInput
-    )
 
 
 class ConceptForm(forms.Form):

@@ -8,14 +8,13 @@ owner or as an authorised person. A box that reads its messages over the JSON AP
 own box) holds only the SHA-256 of its API key.
 """
 
-from django.contrib.auth.hashers import check_password, make_password
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from govsim.rob.models import Citizen
+from govsim.signin import PasswordHolder
 
 BOX_ID_PATTERN = r"^[a-z0-9]{7}$"
 SUBJECT_MAX_LENGTH = 255  # the envelope's annotation field of the real system has this limit
@@ -35,6 +34,9 @@ class Role(models.TextChoices):
 
 
 class DataBox(models.Model):
+    # Never filtered, searched or sorted in an admin (adminguard): a hash is still a secret.
+    SECRET_FIELDS = ("api_key_hash",)
+
     box_id = models.CharField(
         _("data box ID"),
         max_length=7,
@@ -68,8 +70,11 @@ class DataBox(models.Model):
         return f"{self.box_id} ({self.box_type}) {self.name}"
 
 
-class Person(models.Model):
+class Person(PasswordHolder, models.Model):
     """Someone who signs in to the data box system, linked to the register when known."""
+
+    SECRET_FIELDS = ("password",)
+    SESSION_SALT = "govsim.isds.person"
 
     username = models.CharField(_("username"), max_length=64, unique=True)
     password = models.CharField(_("password (hash)"), max_length=256)
@@ -104,17 +109,6 @@ class Person(models.Model):
     def register_identifier(self) -> str | None:
         return str(self.citizen.identifier) if self.citizen_id else None
 
-    def set_password(self, raw_password: str | None) -> None:
-        """Store a password hash; None makes the password unusable (no sign-in)."""
-        self.password = make_password(raw_password)
-
-    def check_password(self, raw_password: str) -> bool:
-        return check_password(raw_password, self.password)
-
-    def session_hash(self) -> str:
-        """Kept in the session at sign-in: a new password ends every session signed in before."""
-        return salted_hmac("govsim.isds.person", self.password).hexdigest()
-
 
 class BoxAccess(models.Model):
     box = models.ForeignKey(
@@ -139,6 +133,10 @@ class BoxAccess(models.Model):
 class Message(models.Model):
     """A data message. The sender's details are copied at sending, as on a real envelope, so the
     API answers the same for a message however its box or person changes later."""
+
+    # The text is what a person wrote to an office (the portal's verification codes among it);
+    # the concept token lets the sender's form be sent once.
+    SECRET_FIELDS = ("text", "concept_token")
 
     sender_box = models.ForeignKey(
         DataBox,

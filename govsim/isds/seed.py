@@ -1,14 +1,18 @@
-"""Demo data of the simulated data box system, loaded idempotently (`manage.py seed_govsim`).
+"""What the simulated data box system is seeded with, idempotently (`manage.py seed_govsim`).
 
-Boxes are keyed by their box ID and persons by their username, so running `seed()` again changes
-nothing. The owners of the natural persons' boxes are looked up in the base register (which
-`govsim.rob.seed.seed()` fills first) by last name and first names; a box whose owner is not there
-is skipped and named in the result. Such a box takes the box ID the register keeps for its owner
-(`Citizen.data_box_id`) when there is one, so that the register and the data boxes agree.
+`seed_portal()` makes the portal's own box `mojeid1` (CZ.NIC, a PO box) that reads its messages
+over the API with the key of `settings.GOVSIM_ISDS_API_KEY` — under development settings, when
+that is empty, the public DEVELOPMENT key `dev-isds-key-mojeid` (see `govsim.seed.portal_key`).
 
-Every person signs in with the password `demo-heslo-2026`. The portal's own box `mojeid1` reads
-its messages over the API with `settings.GOVSIM_ISDS_API_KEY`, or else with the DEVELOPMENT key
-`dev-isds-key-mojeid` — never use that one outside a development machine.
+`seed_demo()` loads the demo boxes and persons. Boxes are keyed by their box ID and persons by
+their username, so running it again changes nothing. The owners of the natural persons' boxes
+are looked up in the base register (which `govsim.rob.seed.seed_demo()` fills first) by last name
+and first names; a box whose owner is not there is skipped and named in the result. Such a box
+takes the box ID the register keeps for its owner (`Citizen.data_box_id`) when there is one, so
+that the register and the data boxes agree.
+
+Every person signs in with the password `demo-heslo-2026`; the demo person `hana` acts for the
+portal's box.
 """
 
 import datetime
@@ -16,10 +20,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from django.conf import settings
+from django.db import transaction
 
 from govsim.api import key_hash
 from govsim.rob.models import Citizen
+from govsim.seed import portal_key
 
 from .models import BOX_ID_PATTERN, BoxAccess, BoxType, DataBox, Person, Role
 
@@ -116,10 +121,6 @@ def find_citizen(
     return exact[0] if len(exact) == 1 else None
 
 
-def _portal_api_key() -> str:
-    return getattr(settings, "GOVSIM_ISDS_API_KEY", "") or DEV_API_KEY
-
-
 def _person(demo: DemoPerson, citizen: Citizen | None) -> Person:
     person, _created = Person.objects.update_or_create(
         username=demo.username,
@@ -138,8 +139,33 @@ def _person(demo: DemoPerson, citizen: Citizen | None) -> Person:
     return person
 
 
-def seed() -> dict:
-    """Load the demo boxes and persons; return counts and the boxes skipped, with the reason."""
+PORTAL_BOX = next(box for box in BOXES if box.box_id == PORTAL_BOX_ID)
+
+
+@transaction.atomic
+def seed_portal() -> dict:
+    """The portal's own box with its API key from the settings (idempotent); says where the key
+    came from."""
+    key, source = portal_key("GOVSIM_ISDS_API_KEY", DEV_API_KEY)
+    DataBox.objects.update_or_create(
+        box_id=PORTAL_BOX_ID,
+        defaults={
+            "box_type": PORTAL_BOX.box_type,
+            "name": PORTAL_BOX.name,
+            "ico": PORTAL_BOX.ico,
+            "address": PORTAL_BOX.address,
+            "is_active": True,
+            "api_key_hash": key_hash(key),
+        },
+    )
+    return {"box": PORTAL_BOX_ID, "key": source}
+
+
+@transaction.atomic
+def seed_demo() -> dict:
+    """Load the demo boxes and persons; return counts and the boxes skipped, with the reason.
+
+    The portal's box is only given its demo person here: its key is `seed_portal()`'s."""
     skipped: list[str] = []
     boxes: set[str] = set()
     persons: set[str] = set()
@@ -175,8 +201,6 @@ def seed() -> dict:
             "address": demo.address,
             "is_active": True,
         }
-        if box_id == PORTAL_BOX_ID:
-            defaults["api_key_hash"] = key_hash(_portal_api_key())
         box, _created = DataBox.objects.update_or_create(box_id=box_id, defaults=defaults)
         boxes.add(box.box_id)
         for someone, role, citizen in people:

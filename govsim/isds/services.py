@@ -1,94 +1,49 @@
 """The data box system's operations: signing a person in, the boxes they act for, sending.
 
 Views, the API and the seed call these; the web session is handled here too, under a key of its
-own (`SESSION_KEY`), because a person of the data box system is not a Django user: in the
-embedded stack the browser shares one session with the portal, and signing in or out of the data
-box system must not touch the portal's sign-in.
+own (`SESSION_KEY`, through `govsim.signin`), because a person of the data box system is not a
+Django user: in the embedded stack the browser shares one session with the portal, and signing in
+or out of the data box system must not touch the portal's sign-in.
 """
 
-import hashlib
-
-from django.contrib.auth.hashers import make_password
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 
 from govsim.api import key_hash, lock_feed
+from govsim.signin import MAX_FAILURES as MAX_FAILURES  # the limit, re-exported for the tests
+from govsim.signin import SignIn
 
 from .models import BoxAccess, DataBox, Message, Person
 
 SESSION_KEY = "govsim_isds_person"
 # The feed the receiving boxes read with a cursor (see govsim.api.lock_feed).
 MESSAGES_FEED = "isds-messages"
-# Failed sign-ins counted per username (whether or not it exists, so the count reveals nothing).
-MAX_FAILURES, FAILURE_WINDOW_SECONDS = 10, 15 * 60
+PERSONS = SignIn(Person, SESSION_KEY, select_related=("citizen",))
 
 
 class NotAllowed(Exception):
     """The person may not send from that box (no access, or the box is not accessible)."""
 
 
-def _failure_key(username: str) -> str:
-    digest = hashlib.sha256(username.strip().casefold().encode()).hexdigest()
-    return f"govsim:isds:login-failures:{digest}"
-
-
 def authenticate(username: str, password: str) -> Person | None:
     """The active person with this username and password, or None — one answer for every
     failure (unknown user, wrong password, blocked person, too many attempts)."""
-    key = _failure_key(username)
-    # The attempt is counted before the (slow) check, so that parallel guesses cannot all pass
-    # the limit while the first ones are still being checked; a success resets the count.
-    cache.add(key, 0, FAILURE_WINDOW_SECONDS)
-    try:
-        attempts = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 0, FAILURE_WINDOW_SECONDS)
-        attempts = cache.incr(key)
-    if attempts > MAX_FAILURES:
-        return None
-    person = Person.objects.filter(username__iexact=username.strip(), is_active=True).first()
-    if person is None:
-        make_password(password)  # as slow as a real check: the timing tells no more than the text
-        ok = False
-    else:
-        ok = person.check_password(password)
-    if not ok:
-        return None  # the attempt stays counted
-    cache.delete(key)
-    Person.objects.filter(pk=person.pk).update(last_login=timezone.now())
-    return person
+    return PERSONS.authenticate(username, password)
 
 
 def sign_in(request: HttpRequest, person: Person) -> None:
     """Remember the person in this browser session (under SESSION_KEY only)."""
-    # A new session key against fixation; the data in it (the portal's, when embedded) stays.
-    request.session.cycle_key()
-    request.session[SESSION_KEY] = {"id": person.pk, "hash": person.session_hash()}
+    PERSONS.sign_in(request, person)
 
 
 def sign_out(request: HttpRequest) -> None:
-    """Forget the data box person of this session."""
-    # Only our key: flushing the session would sign the user out of the portal as well.
-    request.session.pop(SESSION_KEY, None)
+    """Forget the data box person of this session (the portal's sign-in stays)."""
+    PERSONS.sign_out(request)
 
 
 def signed_in_person(request: HttpRequest) -> Person | None:
     """The person signed in to the data box system in this session, if still allowed to be."""
-    stored = request.session.get(SESSION_KEY)
-    if not isinstance(stored, dict) or not isinstance(stored.get("id"), int):
-        return None
-    person = (
-        Person.objects.filter(pk=stored["id"], is_active=True).select_related("citizen").first()
-    )
-    if person is None or not constant_time_compare(
-        str(stored.get("hash", "")), person.session_hash()
-    ):
-        sign_out(request)
-        return None
-    return person
+    return PERSONS.signed_in(request)
 
 
 def boxes_of(person: Person) -> list[BoxAccess]:

@@ -14,17 +14,18 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from govsim.api import ApiError, api_view, bearer_key, feed_page
+from govsim.forms import SignInForm
 from govsim.outage import unless_down
+from govsim.signin import next_page
 
 from . import services
-from .forms import ConceptForm, LoginForm, SendForm
+from .forms import ConceptForm, SendForm
 from .models import BoxAccess, Message, Person
 
 SYSTEM = "isds"
@@ -36,23 +37,15 @@ def _login_redirect(next_url: str) -> HttpResponse:
     return redirect(f"{reverse('govsim:isds:login')}?{urlencode({'next': next_url})}")
 
 
-def _safe_next(request: HttpRequest, candidate: str) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse("govsim:isds:index")
-
-
 @unless_down(SYSTEM, api=False)
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
     """Sign-in of a data box person; then on to `next` (e.g. back to the concept)."""
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next") or "")
+    next_url = next_page(request, default=reverse("govsim:isds:index"))
     error = None
     if request.method == "POST":
-        form = LoginForm(request.POST)
+        form = SignInForm(request.POST)
         person = (
             services.authenticate(form.cleaned_data["username"], form.cleaned_data["password"])
             if form.is_valid()
@@ -66,9 +59,9 @@ def login(request: HttpRequest) -> HttpResponse:
             "Wrong username or password, or too many attempts. Check them and try again "
             "in a moment."
         )
-        form = LoginForm(initial={"username": request.POST.get("username", "")[:64]})
+        form = SignInForm(initial={"username": request.POST.get("username", "")[:64]})
     else:
-        form = LoginForm()
+        form = SignInForm()
     return render(
         request,
         "govsim/isds/login.html",

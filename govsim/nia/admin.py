@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from govsim.admin import site
+from govsim.admin import SimulatorModelAdmin, site
 from govsim.api import key_hash, new_api_key
 
 from .idp import metadata_problems
@@ -36,7 +36,7 @@ class ServiceProviderForm(forms.ModelForm):
 
 
 @admin.register(ServiceProvider, site=site)
-class ServiceProviderAdmin(admin.ModelAdmin):
+class ServiceProviderAdmin(SimulatorModelAdmin):
     form = ServiceProviderForm
     list_display = ["name", "entity_id", "encrypt_assertions", "active", "has_api_key"]
     search_fields = ["name", "entity_id"]
@@ -62,7 +62,7 @@ class ServiceProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdentityMeans, site=site)
-class IdentityMeansAdmin(admin.ModelAdmin):
+class IdentityMeansAdmin(SimulatorModelAdmin):
     list_display = ["means_id", "kind", "level", "citizen", "service_provider", "registered_at"]
     list_filter = ["kind", "level", "service_provider"]
     search_fields = ["means_id", "person", "citizen__last_name"]
@@ -76,19 +76,19 @@ class IdentityMeansAdmin(admin.ModelAdmin):
         "registered_at",
     ]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # registered by providers through the API only
 
 
 @admin.register(Pseudonym, site=site)
-class PseudonymAdmin(admin.ModelAdmin):
+class PseudonymAdmin(SimulatorModelAdmin):
     list_display = ["value", "citizen", "service_provider", "first_issued_at", "last_issued_at"]
     list_filter = ["service_provider"]
     search_fields = ["value", "citizen__last_name"]
     readonly_fields = ["service_provider", "citizen", "value", "first_issued_at", "last_issued_at"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

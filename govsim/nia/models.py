@@ -17,6 +17,9 @@ class ServiceProvider(models.Model):
     API; only a SHA-256 of the key is kept.
     """
 
+    # Never filtered, searched or sorted in an admin (adminguard): a hash is still a secret.
+    SECRET_FIELDS = ("api_key_hash",)
+
     entity_id = models.CharField(_("entity ID"), max_length=500, unique=True)
     name = models.CharField(_("name"), max_length=200)
     metadata_xml = models.TextField(

@@ -5,18 +5,21 @@ The portal's SAML client does not exist yet, so its metadata is made from its UR
 HTTP-POST) without a certificate: assertions go to it signed but not encrypted. Once the portal
 publishes its metadata with a certificate, paste it into the admin (NIA → Service providers) and
 tick "encrypt assertions". Seeding again leaves an existing registration's metadata as it is.
+
+Its API key is `settings.GOVSIM_NIA_API_KEY` — under development settings, when that is empty,
+the public DEVELOPMENT key (see `govsim.seed.portal_key`).
 """
 
-from django.conf import settings
 from django.db import transaction
 
 from govsim.api import key_hash
+from govsim.seed import portal_key
 
 from .idp import service_provider_metadata
 from .models import ServiceProvider
 
 #: The portal's API key in development (a clearly marked development secret, like the other
-#: simulator keys): used unless `settings.GOVSIM_NIA_API_KEY` is set.
+#: simulator keys): used under development settings unless `settings.GOVSIM_NIA_API_KEY` is set.
 DEVELOPMENT_API_KEY = "dev-nia-key-mojeid"
 PORTAL_NAME = "MojeID"
 
@@ -31,8 +34,7 @@ def portal_urls(portal_base_url: str) -> tuple[str, str]:
 def seed(portal_base_url: str = "http://localhost:8000") -> dict:
     """Register the MojeID portal with NIA (idempotent); says what it did."""
     entity_id, acs_url = portal_urls(portal_base_url)
-    configured = getattr(settings, "GOVSIM_NIA_API_KEY", "")
-    api_key = configured or DEVELOPMENT_API_KEY
+    api_key, source = portal_key("GOVSIM_NIA_API_KEY", DEVELOPMENT_API_KEY)
     service, created = ServiceProvider.objects.get_or_create(
         entity_id=entity_id,
         defaults={
@@ -51,5 +53,5 @@ def seed(portal_base_url: str = "http://localhost:8000") -> dict:
         "created": created,
         "entity_id": entity_id,
         "acs_url": acs_url,
-        "api_key": "settings.GOVSIM_NIA_API_KEY" if configured else "development",
+        "key": source,
     }

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from govsim.admin import site
+from govsim.admin import ReadOnlyAdmin, SimulatorModelAdmin, SimulatorTabularInline, site
 
 from . import services
 from .models import Citizen, CitizenChange, DataProvisionRequest, IdDocument, Recipient
@@ -54,7 +54,7 @@ class IdDocumentForm(forms.ModelForm):
         return super().has_changed() or bool(self.data.get(self.add_prefix("new_card_pin")))
 
 
-class IdDocumentInline(admin.TabularInline):
+class IdDocumentInline(SimulatorTabularInline):
     model = IdDocument
     form = IdDocumentForm
     extra = 0
@@ -73,7 +73,7 @@ class CitizenForm(forms.ModelForm):
 
 
 @admin.register(Citizen, site=site)
-class CitizenAdmin(admin.ModelAdmin):
+class CitizenAdmin(SimulatorModelAdmin):
     form = CitizenForm
     inlines = [IdDocumentInline]
     list_display = ["last_name", "first_names", "birth_date", "municipality", "deceased"]
@@ -112,7 +112,7 @@ class CitizenAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recipient, site=site)
-class RecipientAdmin(admin.ModelAdmin):
+class RecipientAdmin(SimulatorModelAdmin):
     list_display = ["name", "code"]
     fields = ["name", "code"]
     actions = ["issue_new_key"]
@@ -136,17 +136,6 @@ class RecipientAdmin(admin.ModelAdmin):
             gettext("The API key of %(name)s is %(key)s — copy it now, it is not shown again.")
             % {"name": recipient.name, "key": raw_key},
         )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(DataProvisionRequest, site=site)

@@ -27,10 +27,6 @@ def _recipient(request: HttpRequest) -> Recipient:
     return recipient
 
 
-def _person_name(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 def provision_item(provision: DataProvisionRequest, clerk_name: str | None = None) -> dict:
     """One item of the provisions feed; `stated` is the foreigner's data as the clerk typed it."""
     document = provision.document
@@ -49,7 +45,7 @@ def provision_item(provision: DataProvisionRequest, clerk_name: str | None = Non
         "citizen": str(provision.citizen.identifier),
         "filed_at": provision.created_at.isoformat(),
         "office": provision.office,
-        "clerk": clerk_name if clerk_name is not None else _person_name(provision.clerk),
+        "clerk": clerk_name if clerk_name is not None else provision.clerk.get_short_name(),
         "document": {"kind": document.kind, "number": document.number} if document else None,
         "stated": stated,
     }
@@ -110,7 +106,7 @@ def provisions(request: HttpRequest) -> JsonResponse:
 
     def item(provision: DataProvisionRequest) -> dict:
         if provision.clerk_id not in names:
-            names[provision.clerk_id] = _person_name(provision.clerk)
+            names[provision.clerk_id] = provision.clerk.get_short_name()
         return provision_item(provision, names[provision.clerk_id])
 
     return feed_page(request, services.provisions_for(recipient), item)

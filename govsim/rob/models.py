@@ -8,7 +8,6 @@ citizens' data, through the register's JSON API with its own API key.
 
 import uuid
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -61,6 +60,9 @@ class DocumentKind(models.TextChoices):
 
 
 class IdDocument(models.Model):
+    # Never filtered, searched or sorted in an admin (adminguard): a hash is still a secret.
+    SECRET_FIELDS = ("card_pin",)
+
     citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(_("kind"), max_length=24, choices=DocumentKind.choices)
     number = models.CharField(_("number"), max_length=20)
@@ -84,6 +86,8 @@ class IdDocument(models.Model):
 class Recipient(models.Model):
     """Another person the register provides data to (the MojeID portal), with its API key."""
 
+    SECRET_FIELDS = ("api_key_hash",)
+
     name = models.CharField(_("name"), max_length=200)
     code = models.SlugField(_("code"), unique=True)
     api_key_hash = models.CharField(max_length=64, unique=True)
@@ -103,8 +107,9 @@ class DataProvisionRequest(models.Model):
     request_code = models.CharField(_("recipient's request code"), max_length=32)
     citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="provisions")
     created_at = models.DateTimeField(_("filed"), auto_now_add=True)
+    # The simulator's own person who filed it (never a portal account).
     clerk = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
+        "govsim.StaffMember",
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("clerk"),

@@ -1,6 +1,11 @@
-"""Demo data of the simulated base register and the Czech POINT desk, loaded idempotently.
+"""What the simulated base register is seeded with, idempotently (`manage.py seed_govsim`).
 
-`seed()` creates or updates, by stable keys, so running it again changes nothing:
+`seed_portal()` registers the recipient "MojeID" (code `mojeid`) with the key of
+`settings.GOVSIM_ROB_API_KEY` — under development settings, when that is empty, the public
+DEVELOPMENT key `DEVELOPMENT_API_KEY` (see `govsim.seed.portal_key`).
+
+`seed_demo()` loads the demo register, creating or updating by stable keys, so running it again
+changes nothing:
 
 - citizens with diacritics and RÚIAN addresses (fixed identifiers, derived from a stable key);
   two namesakes born the same day (the desk then lists both); a foreigner with temporary
@@ -8,23 +13,20 @@
   data box is a PFO box; a deceased person;
 - identity documents: eObčanka cards activated for NIA and not, all with the card PIN
   `DEMO_CARD_PIN` (123456), stored as a password hash; passports; a residence certificate;
-- FO data box ids of some citizens (7 characters, lower-case letters and digits);
-- the recipient "MojeID" (code `mojeid`), whose API key is `settings.GOVSIM_ROB_API_KEY` when
-  set, otherwise the development key `DEVELOPMENT_API_KEY`;
-- the Czech POINT clerk `urednik` (password `demo-heslo-2026`) in the group "Czech POINT clerks".
+- FO data box ids of some citizens (7 characters, lower-case letters and digits).
 
-Development data only: the keys, PINs and passwords here are public.
+The Czech POINT clerk is one of the simulator's own people (`govsim.seed`). Development data
+only: the keys and PINs here are public.
 """
 
 import uuid
 from datetime import date
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 
 from govsim.api import key_hash
+from govsim.seed import portal_key
 
 from .models import Citizen, DocumentKind, IdDocument, Recipient, ResidenceType
 from .services import record_documents_changed, update_citizen
@@ -32,8 +34,6 @@ from .services import record_documents_changed, update_citizen
 # Development only (public, printed in the README): never use in production.
 DEVELOPMENT_API_KEY = "dev-rob-key-mojeid"
 DEMO_CARD_PIN = "123456"
-CLERK_USERNAME = "urednik"
-CLERK_PASSWORD = "demo-heslo-2026"  # noqa: S105 (development only, printed in the README)
 RECIPIENT_CODE = "mojeid"
 
 # Seeded citizens keep the same identifier on every machine and every run.
@@ -262,38 +262,21 @@ def _seed_citizen(entry: dict) -> int:
     return len(entry["documents"])
 
 
-def recipient_api_key() -> str:
-    """The MojeID portal's API key at the register: the setting, or the development key."""
-    return getattr(settings, "GOVSIM_ROB_API_KEY", "") or DEVELOPMENT_API_KEY
+@transaction.atomic
+def seed_portal() -> dict:
+    """Register the MojeID portal as a recipient of the register, with its key from the settings
+    (idempotent); says where the key came from."""
+    key, source = portal_key("GOVSIM_ROB_API_KEY", DEVELOPMENT_API_KEY)
+    Recipient.objects.update_or_create(
+        code=RECIPIENT_CODE, defaults={"name": "MojeID", "api_key_hash": key_hash(key)}
+    )
+    return {"recipient": RECIPIENT_CODE, "key": source}
 
 
-def _seed_clerk():
-    from czechpoint.services import ensure_clerks_group
-
-    group = ensure_clerks_group()
-    users = get_user_model()
-    clerk = users.objects.filter(**{users.USERNAME_FIELD: CLERK_USERNAME}).first()
-    if clerk is None:
-        clerk = users.objects.create_user(
-            CLERK_USERNAME,
-            password=CLERK_PASSWORD,
-            first_name="Marie",
-            last_name="Úřednická",
-            email="urednik@czechpoint.example",
-        )
-    clerk.groups.add(group)
-    return clerk
-
-
-def seed() -> dict:
-    """Load the demo register and desk (idempotent); returns how many of each exist."""
-    with transaction.atomic():
-        documents = 0
-        for entry in CITIZENS:
-            documents += _seed_citizen(entry)
-        Recipient.objects.update_or_create(
-            code=RECIPIENT_CODE,
-            defaults={"name": "MojeID", "api_key_hash": key_hash(recipient_api_key())},
-        )
-        _seed_clerk()
-    return {"citizens": len(CITIZENS), "documents": documents, "recipients": 1, "clerks": 1}
+@transaction.atomic
+def seed_demo() -> dict:
+    """Load the demo register (idempotent); returns how many of each exist."""
+    documents = 0
+    for entry in CITIZENS:
+        documents += _seed_citizen(entry)
+    return {"citizens": len(CITIZENS), "documents": documents}

@@ -9,11 +9,11 @@ seed and the tests all call it.
 from collections.abc import Mapping
 from datetime import date
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
 from govsim.api import key_hash, lock_feed, new_api_key
+from govsim.models import StaffMember
 
 from .models import Citizen, CitizenChange, DataProvisionRequest, IdDocument, Recipient
 
@@ -97,7 +97,7 @@ def file_provision(
     recipient: Recipient,
     request_code: str,
     citizen: Citizen,
-    clerk: AbstractBaseUser,
+    clerk: StaffMember,
     office: str,
     document: IdDocument | None = None,
     stated_first_names: str = "",

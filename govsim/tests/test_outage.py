@@ -6,10 +6,10 @@ import pytest
 from django.http import JsonResponse
 from django.test import RequestFactory
 
-from conftest import PASSWORD
 from govsim.api import ApiError, api_view
 from govsim.models import Outage
 from govsim.outage import is_down, set_down, unless_down
+from govsim.tests.people import PASSWORD, make_operator
 
 pytestmark = pytest.mark.django_db
 
@@ -60,9 +60,9 @@ def test_api_errors_and_methods_are_json(settings):
     assert (failing.status_code, json.loads(failing.content)["error"]) == (400, "bad_request")
 
 
-def test_the_simulator_admin_toggles_outages_for_staff_only(client, make_user):
+def test_the_simulator_admin_toggles_outages_for_operators_only(client):
     assert client.get("/sim/admin/")["Location"].startswith("/sim/admin/login/")
-    make_user("operator", is_staff=True, is_superuser=True)
+    make_operator("operator")
     client.post("/sim/admin/login/", {"username": "operator", "password": PASSWORD})
     Outage.objects.create(system="nia", down=False)
 

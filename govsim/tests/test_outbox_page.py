@@ -1,8 +1,9 @@
 """The development outbox page, /sim/outbox/: what the portal would have delivered.
 
-Every confirmation code is readable there, so outside DEBUG only staff see it. It lists what the
-real file backends wrote (e-mails as .eml, SMS as JSON), newest first, in Czech as well as
-English, with message text escaped.
+Every confirmation code is readable there, so outside DEBUG only the simulator's operators see it
+(signed in on the simulator admin's page; the portal's staff are not the simulator's). It lists
+what the real file backends wrote (e-mails as .eml, SMS as JSON), newest first, in Czech as well
+as English, with message text escaped.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,8 @@ from django.core.mail import EmailMessage
 from django.test import Client, override_settings
 
 from conftest import PASSWORD
+from govsim.tests.people import PASSWORD as OPERATORS_PASSWORD
+from govsim.tests.people import make_clerk, make_operator
 from mojeid import messaging
 from mojeid.sms import FileSmsBackend
 
@@ -35,7 +38,20 @@ def folders(tmp_path):
 
 
 @pytest.fixture
-def staff_browser(make_user):
+def staff_browser(db):
+    """A browser signed in as an operator of the simulator, on the simulator admin's page."""
+    make_operator("spravce")
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    response = browser.post(
+        "/sim/admin/login/", {"username": "spravce", "password": OPERATORS_PASSWORD}
+    )
+    assert response.status_code == 302, "the simulator admin's login should accept an operator"
+    return browser
+
+
+@pytest.fixture
+def portal_staff_browser(make_user):
+    """A browser signed in to the portal as its helpdesk superuser."""
     make_user("helpdesk", is_staff=True, is_superuser=True)
     browser = Client(HTTP_ACCEPT_LANGUAGE="en")
     response = browser.post("/login/", {"login": "helpdesk", "password": PASSWORD})
@@ -54,25 +70,45 @@ def _send_sms(text: str, number: str = "+420601123456") -> None:
 # --- Who may see it -------------------------------------------------------------------------
 
 
-def test_outside_debug_an_anonymous_visitor_is_sent_to_the_admin_login(client, folders):
+def test_outside_debug_an_anonymous_visitor_is_sent_to_the_simulator_admins_login(client, folders):
     _send_sms("MojeID: your code (PIN2) is 482913.")
 
     response = client.get(URL)
 
     assert response.status_code == 302
-    assert response["Location"] == "/admin/login/?next=/sim/outbox/"
+    assert response["Location"] == "/sim/admin/login/?next=/sim/outbox/"
     assert "482913" not in response.content.decode()
 
 
-def test_outside_debug_a_signed_in_user_who_is_not_staff_is_sent_to_the_admin_login(
-    signed_in, folders
-):
+def test_outside_debug_a_portal_account_is_sent_to_the_simulator_admins_login(signed_in, folders):
     _send_sms("MojeID: your code (PIN2) is 482913.")
 
     response = signed_in.get(URL)
 
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    assert response["Location"].startswith("/sim/admin/login/")
+    assert "482913" not in response.content.decode()
+
+
+def test_outside_debug_the_portals_staff_do_not_see_the_outbox(portal_staff_browser, folders):
+    _send_sms("MojeID: your code (PIN2) is 482913.")
+
+    response = portal_staff_browser.get(URL)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/sim/admin/login/")
+    assert "482913" not in response.content.decode()
+
+
+def test_outside_debug_a_clerk_who_is_no_operator_does_not_see_the_outbox(client, folders):
+    clerk = make_clerk("urednik")
+    client.post("/sim/czechpoint/login/", {"username": "urednik", "password": OPERATORS_PASSWORD})
+    _send_sms("MojeID: your code (PIN2) is 482913.")
+
+    response = client.get(URL)
+
+    assert clerk.is_clerk and not clerk.is_operator
+    assert response.status_code == 302
     assert "482913" not in response.content.decode()
 
 

@@ -4,6 +4,7 @@ read-only."""
 import pytest
 
 from govsim.isds.models import DataBox, Message, Person
+from govsim.tests.people import make_operator, signed_in_as
 
 from .conftest import sign_in
 
@@ -13,9 +14,8 @@ ADMIN = "/sim/admin/sim_isds/"
 
 
 @pytest.fixture
-def admin_client(client, world, make_user):
-    client.force_login(make_user("simadmin", is_staff=True, is_superuser=True))
-    return client
+def admin_client(client, world):
+    return signed_in_as(client, make_operator())
 
 
 @pytest.mark.parametrize("page", ["databox/", "person/", "message/", "databox/add/", "person/add/"])

@@ -7,14 +7,20 @@ import pytest
 from django.forms.models import model_to_dict
 
 from govsim.api import key_hash
+from govsim.isds import seed as isds_seed
 from govsim.isds.models import BoxAccess, DataBox, Person
-from govsim.isds.seed import DEMO_PASSWORD, DEV_API_KEY, ascii_lower, find_citizen, seed
+from govsim.isds.seed import DEMO_PASSWORD, DEV_API_KEY, ascii_lower, find_citizen
 from govsim.rob.models import Citizen
 
 from .conftest import make_citizen as citizen
 from .conftest import read_feed, sign_in
 
 pytestmark = pytest.mark.django_db
+
+
+def seed() -> dict:
+    """What `seed_govsim` loads into the data box system with the demo world."""
+    return {**isds_seed.seed_portal(), **isds_seed.seed_demo()}
 
 
 @pytest.fixture
@@ -119,7 +125,7 @@ def test_a_natural_persons_box_takes_the_id_the_register_keeps(register):
 
 def test_with_the_real_register_seed_the_boxes_match_the_register(client):
     rob_seed = pytest.importorskip("govsim.rob.seed")
-    rob_seed.seed()
+    rob_seed.seed_demo()
 
     result = seed()
 
@@ -145,3 +151,21 @@ def test_find_citizen_tolerates_a_second_first_name_and_refuses_ambiguity(db):
 def test_usernames_have_no_diacritics():
     assert ascii_lower("Zdeňka") == "zdenka"
     assert ascii_lower("Tomáš") == "tomas"
+
+
+def test_without_the_demo_only_the_portals_box_is_made(client, register):
+    isds_seed.seed_portal()
+
+    assert list(DataBox.objects.values_list("box_id", flat=True)) == ["mojeid1"]
+    assert not Person.objects.exists()
+    assert read_feed(client, key=DEV_API_KEY).status_code == 200
+
+
+def test_the_demo_keeps_the_portals_key(client, register, settings):
+    settings.GOVSIM_ISDS_API_KEY = "configured-key"
+    isds_seed.seed_portal()
+
+    isds_seed.seed_demo()
+
+    assert read_feed(client, key="configured-key").status_code == 200
+    assert DataBox.objects.get(box_id="mojeid1").access.get().person.username == "hana"

@@ -5,6 +5,7 @@ import pytest
 from govsim.api import key_hash
 from govsim.nia.idp import service_provider_metadata
 from govsim.nia.models import ServiceProvider
+from govsim.tests.people import make_operator, signed_in_as
 
 pytestmark = pytest.mark.django_db
 
@@ -14,9 +15,8 @@ ACS = "https://sp.example.test/saml/acs/"
 
 
 @pytest.fixture
-def admin_client(client, make_user):
-    client.force_login(make_user("simadmin", is_staff=True, is_superuser=True))
-    return client
+def admin_client(client, db):
+    return signed_in_as(client, make_operator())
 
 
 def form(**fields) -> dict:

@@ -1,5 +1,7 @@
 import pytest
 
+from govsim.tests.people import make_operator, signed_in_as
+
 from . import factories
 
 
@@ -11,6 +13,12 @@ def recipient(db):
 @pytest.fixture
 def clerk(db):
     return factories.make_clerk()
+
+
+@pytest.fixture
+def admin_client(client, db):
+    """A client signed in to the simulator's admin as an operator."""
+    return signed_in_as(client, make_operator())
 
 
 @pytest.fixture

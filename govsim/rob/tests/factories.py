@@ -1,4 +1,5 @@
-"""Test data of the register: citizens, documents, a recipient with its key, clerks, provisions.
+"""Test data of the register: citizens, documents, a recipient with its key, provisions; portal
+accounts, and the simulator's clerks (`govsim.tests.people`).
 
 Plain functions (no fixtures), shared by the register's and the desk's tests.
 """
@@ -9,14 +10,14 @@ from datetime import date
 from django.contrib.auth import get_user_model
 
 from czechpoint import request_code
-from czechpoint.services import ensure_clerks_group
 from govsim.api import key_hash
 from govsim.rob import services
 from govsim.rob.models import Citizen, IdDocument, Recipient
+from govsim.tests.people import PASSWORD
+from govsim.tests.people import make_clerk as make_clerk  # the desk's clerk, for the tests
 
 API_KEY = "test-key-of-mojeid"
 OTHER_KEY = "test-key-of-another-recipient"
-PASSWORD = "test-heslo-2026-x"
 
 _numbers = itertools.count(100000001)
 
@@ -54,6 +55,7 @@ def make_document(
 
 
 def make_user(username: str, *, first_name: str = "Marie", last_name: str = "Úřednická"):
+    """A portal account (not one of the simulator's people)."""
     return get_user_model().objects.create_user(
         username,
         password=PASSWORD,
@@ -61,12 +63,6 @@ def make_user(username: str, *, first_name: str = "Marie", last_name: str = "Ú�
         last_name=last_name,
         email=f"{username}@example.cz",
     )
-
-
-def make_clerk(username: str = "urednice"):
-    clerk = make_user(username)
-    clerk.groups.add(ensure_clerks_group())
-    return clerk
 
 
 def file(citizen: Citizen, recipient: Recipient, clerk, code: str | None = None, **fields):

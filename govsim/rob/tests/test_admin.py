@@ -5,24 +5,14 @@ import re
 from datetime import date
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
 
 from govsim.rob.models import Citizen, CitizenChange, DataProvisionRequest, Recipient
 from govsim.rob.services import TRACKED_FIELDS
 
-from .factories import PASSWORD, file, make_citizen, make_document
+from .factories import file, make_citizen, make_document
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    admin = get_user_model().objects.create_superuser(
-        "simadmin", password=PASSWORD, email="simadmin@example.cz"
-    )
-    client.force_login(admin)
-    return client
 
 
 def change_form(citizen: Citizen, **overrides) -> dict:

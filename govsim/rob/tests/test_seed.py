@@ -1,17 +1,21 @@
 """The register's demo data: loaded twice it is the same, and it is what the README promises."""
 
 import pytest
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
 
-from czechpoint.services import CLERKS_GROUP, is_clerk
+from govsim.exceptions import MissingPortalKey
 from govsim.rob import seed as seed_module
 from govsim.rob.models import Citizen, CitizenChange, IdDocument, Recipient
-from govsim.rob.seed import seed
 
 from .factories import file
 
 pytestmark = pytest.mark.django_db
+
+
+def seed() -> dict:
+    """What `seed_govsim` loads into the register with the demo world."""
+    return {**seed_module.seed_portal(), **seed_module.seed_demo()}
 
 
 def snapshot() -> dict:
@@ -35,12 +39,13 @@ def test_seed_twice_gives_the_same_counts_and_rows():
     assert first == second
     assert snapshot() == rows  # same identifiers, same PIN hashes: nothing rewritten
     assert first == {
+        "recipient": "mojeid",
+        "key": "DEVELOPMENT key dev-rob-key-mojeid",
         "citizens": Citizen.objects.count(),
         "documents": IdDocument.objects.count(),
-        "recipients": 1,
-        "clerks": 1,
     }
     assert rows["changes"] == 0
+    assert rows["users"] == 0  # the register's seed makes no portal account
 
 
 def test_seed_puts_back_an_edited_citizen_through_the_change_feed(clerk):
@@ -116,11 +121,19 @@ def test_the_recipient_uses_the_configured_key(client, settings):
     assert status("dev-rob-key-mojeid") == 401
 
 
-def test_the_clerk_can_sign_in_and_is_a_clerk():
-    seed()
+def test_without_the_demo_only_the_portals_recipient_is_made():
+    seed_module.seed_portal()
 
-    clerk = authenticate(username="urednik", password="demo-heslo-2026")
+    assert list(Recipient.objects.values_list("code", flat=True)) == ["mojeid"]
+    assert not Citizen.objects.exists()
 
-    assert clerk is not None
-    assert is_clerk(clerk)
-    assert clerk.groups.filter(name=CLERKS_GROUP).exists()
+
+def test_under_production_settings_the_development_key_is_refused(settings):
+    settings.PRODUCTION = True
+    settings.GOVSIM_ROB_API_KEY = ""
+
+    with pytest.raises(MissingPortalKey) as refused:
+        seed_module.seed_portal()
+
+    assert refused.value.setting == "GOVSIM_ROB_API_KEY"
+    assert not Recipient.objects.exists()
