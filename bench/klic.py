@@ -1,9 +1,10 @@
 """MojeID Klíč benchmark: the app API's answer times for a sign-in approval, on PostgreSQL.
 
 A software app (the tests' softklic) is paired with a user; then, round after round, a browser
-asks for a sign-in (the portal creates the request), the app lists its requests, approves one
-with its PIN (a signed call carrying the PIN verifier, which the phone derives beforehand and is
-not timed), and the browser takes the approval. Each call goes through Django's full stack in this
+asks for a sign-in (the portal creates the request and its numbers to match), the app lists its
+requests, approves one with the number the browser shows and its PIN (a signed call carrying the
+PIN verifier, which the phone derives beforehand and is not timed), and the browser takes the
+approval. Each call goes through Django's full stack in this
 process (test client), with Redis for the nonces and rate limits. Prints one JSON object on its
 last line.
     python bench/klic.py [--rounds 100]
@@ -45,7 +46,7 @@ def main() -> None:
         app = SoftKlic(Client())
         assert app.pair(code).status_code == 201
         device = KlicDevice.objects.get(device_id=app.device_id)
-        services.confirm_pairing(device)
+        services.confirm_pairing(device, actor=user)
         proof = b64url(pin_verifier(app.pin, app.salt))
 
         status, listing, approving, taking = [], [], [], []
@@ -56,13 +57,16 @@ def main() -> None:
             begin = time.perf_counter()
             assert app.status().status_code == 200
             status.append(time.perf_counter() - begin)
-            assert browser.post("/login/klic/start/").status_code == 200
+            started = browser.post("/login/klic/start/")
+            assert started.status_code == 200
+            shown = started.json()["number"]  # what the user reads off the browser page
 
             begin = time.perf_counter()
             (request,) = app.requests()
             listing.append(time.perf_counter() - begin)
+            assert shown in request["numbers"]
 
-            data = {"request": request["id"], "challenge": request["challenge"]}
+            data = {"request": request["id"], "challenge": request["challenge"], "number": shown}
             data.update(pin_proof=proof, method="pin")  # derived once: the phone's work, not ours
             begin = time.perf_counter()
             assert app.call("approve", data).status_code == 200

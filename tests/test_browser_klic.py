@@ -2,8 +2,9 @@
 another, both in Debian's Chromium driven by Playwright.
 
 The citizen sets the app up (QR content pasted into the simulator), confirms the pairing by
-signing in again, signs out, and signs in with password + an approval in the app; the portal's
-waiting page continues by itself. Then a denial leaves the browser signed out.
+signing in again, signs out, and signs in with password + an approval in the app, picking there
+the number the portal's page shows; the waiting page continues by itself. Then a wrong pick and a
+denial each leave the browser signed out.
 """
 
 import re
@@ -46,7 +47,15 @@ def sign_in(portal, origin) -> None:
     portal.click("main button.button")
 
 
-def test_set_up_then_sign_in_approved_in_the_simulated_app_then_a_denial(tabs, make_user):
+def shown_number(portal) -> int:
+    """The number the portal's waiting page tells the user to pick in the app."""
+    number = portal.locator("#klic-login [data-role=number]")
+    number.wait_for(state="visible")
+    assert "Pick this number in MojeID Klíč" in portal.text_content("#klic-login")
+    return int(number.text_content().strip())
+
+
+def test_set_up_then_sign_in_approved_in_the_app_then_a_wrong_pick_and_a_denial(tabs, make_user):
     make_user("jana", first_name="Jana", last_name="Nováková")
     portal, phone, origin = tabs
 
@@ -81,16 +90,35 @@ def test_set_up_then_sign_in_approved_in_the_simulated_app_then_a_denial(tabs, m
     portal.click("header button.link")  # sign out
     sign_in(portal, origin)
     portal.wait_for_url(f"{origin}/login/klic/")
+    number = shown_number(portal)
     phone.wait_for_selector("#requests .request")
     assert "MojeID" in phone.text_content("#requests .request")
-    phone.click("#requests .request .approve")
+    offered = phone.locator("#requests .request .number").all_text_contents()
+    assert len(offered) == 3 and str(number) in offered
+    phone.click(f'#requests .request .number[data-number="{number}"]')
     phone.fill("#approve-pin", PIN)
     phone.click("#approve-confirm")
     portal.wait_for_url(f"{origin}/settings/")
     assert "Jana Nováková" in portal.text_content("header")
 
-    # A denied sign-in leaves the browser signed out, and says so.
+    # A wrong pick (say, a prompt the user did not start) denies the sign-in at once.
     portal.click("header button.link")
+    sign_in(portal, origin)
+    portal.wait_for_url(f"{origin}/login/klic/")
+    number = shown_number(portal)
+    phone.wait_for_selector("#requests .request")
+    phone.click(f'#requests .request .number:not([data-number="{number}"])')
+    phone.fill("#approve-pin", PIN)
+    phone.click("#approve-confirm")
+    phone.wait_for_selector("#error:not([hidden])")
+    assert "not the number your browser shows" in phone.text_content("#error")
+    portal.wait_for_selector("#klic-login [role=alert]:not([hidden])")
+    assert "denied" in portal.text_content("#klic-login [role=alert]")
+    assert portal.locator("#klic-login [data-role=number-box]").is_hidden()
+    assert portal.url == f"{origin}/login/klic/"
+    assert phone.locator("#requests .request").count() == 0
+
+    # A denied sign-in leaves the browser signed out, and says so.
     sign_in(portal, origin)
     portal.wait_for_url(f"{origin}/login/klic/")
     phone.wait_for_selector("#requests .request")

@@ -15,6 +15,7 @@ from accounts.models import User
 from accounts.reauth import raise_if_reauthentication_required
 
 from . import services
+from .exceptions import TooManyKeys
 from .internal import webauthn
 from .internal.attestation import MalformedRegistration, parse_registration
 from .internal.webauthn import CeremonyError
@@ -51,8 +52,11 @@ def _take_challenge(request: HttpRequest, ceremony: str, user: User) -> bytes:
 
 
 def registration_options(request: HttpRequest) -> dict:
+    """Start adding a key; TooManyKeys before any ceremony when the account is full."""
     raise_if_reauthentication_required(request)
     user = request.user
+    if not services.has_room_for_a_key(user):
+        raise TooManyKeys
     options, challenge = webauthn.registration_options(
         services.relying_party(),
         user_handle=services.user_handle(user),
@@ -86,6 +90,18 @@ def register(
         use_for_public_administration=use_for_public_administration,
         request=request,
     )
+
+
+def rename(request: HttpRequest, key: SecurityKey, name) -> None:
+    """The owner renames a key (names show in e-mails and the audit log: a sensitive change)."""
+    raise_if_reauthentication_required(request)
+    services.rename_key(key, name, actor=request.user, request=request)
+
+
+def remove(request: HttpRequest, key: SecurityKey) -> None:
+    """The owner removes a key."""
+    raise_if_reauthentication_required(request)
+    services.remove_key(key, actor=request.user, request=request)
 
 
 # --- the second login step ------------------------------------------------------------------------

@@ -5,6 +5,8 @@ that a metadata refresh can replace every row without touching registered keys.
 
 Both kinds of second factor are django-otp devices: whichever one completed the sign-in is kept
 in the session, and `request.user.is_verified()` is true for either.
+
+`SECRET_FIELDS` names the fields the admin must never filter, search or sort by (`adminguard`).
 """
 
 import uuid
@@ -112,6 +114,8 @@ class SecurityKey(Device):
     ceremony (`twofactor.flows.authenticate`).
     """
 
+    SECRET_FIELDS = ("public_key", "attestation_object", "client_data_json")
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_keys"
     )
@@ -158,6 +162,8 @@ class KlicDevice(Device):
     signed in again to confirm it. A user has at most one confirmed device.
     """
 
+    SECRET_FIELDS = ("public_key", "pin_verifier")
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="klic_devices"
     )
@@ -199,10 +205,12 @@ class KlicDevice(Device):
 class KlicActivation(models.Model):
     """A one-time activation code (shown as text and inside the QR code) for pairing an app."""
 
+    SECRET_FIELDS = ("code_hash",)
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="klic_activations"
     )
-    code_hash = models.CharField(max_length=64, unique=True)  # HMAC of the normalised code
+    code_hash = models.CharField(max_length=64, unique=True)  # keyed digest of the normalised code
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
@@ -216,7 +224,14 @@ class KlicActivation(models.Model):
 
 
 class KlicLoginRequest(models.Model):
-    """A sign-in waiting for approval in the app, bound to the browser session that made it."""
+    """A sign-in waiting for approval in the app, bound to the browser session that made it.
+
+    Number matching: the asking browser shows `number`, the app offers `number_choices` (it among
+    decoys, in an order fixed when the request was made), and an approval must name `number`. A
+    wrong pick denies the request, so pushing prompts until the owner taps one gets nowhere.
+    """
+
+    SECRET_FIELDS = ("challenge", "browser_secret_hash", "number", "number_choices")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting")
@@ -228,6 +243,10 @@ class KlicLoginRequest(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     challenge = models.CharField(max_length=64)  # random; the app signs it with its decision
     browser_secret_hash = models.CharField(max_length=64)  # the secret lives in the session
+    # Shown only to the asking browser. 0 (a row made without `create_login_request`, or before
+    # number matching) is no number the app can offer: such a request is never approved.
+    number = models.PositiveSmallIntegerField(default=0)
+    number_choices = models.JSONField(default=list)  # what the app offers, `number` among them
     service = models.CharField(_("service"), max_length=200)
     browser = models.CharField(_("browser"), max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
@@ -255,6 +274,8 @@ class TwoFactorReset(models.Model):
     The user proves the password, a code sent by e-mail (PIN1) and one sent by SMS (PIN2), and
     types back the control code shown on the page; only the hashes of the codes are kept.
     """
+
+    SECRET_FIELDS = ("control_code", "email_code_hash", "phone_code_hash")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor_resets"

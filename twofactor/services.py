@@ -17,11 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from fido2.webauthn import AttestationObject
 
-from accounts.audit import record
+from accounts.audit import SELF, record
 from accounts.models import AuditEvent, User
+from accounts.notifications import tell
 from accounts.validators import validate_no_control_characters
-from mojeid.messaging import queue_email
 
+from .exceptions import TooManyKeys
 from .internal import webauthn
 from .internal.attestation import Registration, judge, parse_registration
 from .metadata import (
@@ -38,6 +39,7 @@ from .models import MetadataSource, SecurityKey
 
 logger = logging.getLogger(__name__)
 
+# More keys than anyone carries: a limit on what a stolen session could pile onto an account.
 MAX_KEYS = 10
 
 
@@ -94,7 +96,10 @@ def add_key(
     use_for_public_administration: bool,
     request: HttpRequest | None = None,
 ) -> SecurityKey:
-    """Store a key whose registration ceremony verified."""
+    """Store a key whose registration ceremony verified.
+
+    Raises TooManyKeys when the account holds MAX_KEYS already, ValueError for a bad name.
+    """
     name = clean_key_name(name)
     registration = parse_registration(registration_json)
     trust_path = registration.attestation_object.att_stmt.get("x5c") or []
@@ -116,6 +121,10 @@ def add_key(
     )
     apply_verdict(key)
     with transaction.atomic():
+        # Serialised per user, so that two ceremonies at once cannot both pass the limit.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if SecurityKey.objects.filter(user=user).count() >= MAX_KEYS:
+            raise TooManyKeys
         key.save()
         record(
             AuditEvent.Kind.SECURITY_KEY_ADDED,
@@ -125,11 +134,18 @@ def add_key(
             description=key.description,
             nia_eligible=key.nia_eligible,
         )
-        _tell(user, "security_key_added", key)
+        tell(user, "security_key_added", key=key)
     return key
 
 
-def rename_key(key: SecurityKey, name, *, request: HttpRequest | None = None) -> None:
+def has_room_for_a_key(user: User) -> bool:
+    """Whether the account may add another key (the page says so before the ceremony)."""
+    return SecurityKey.objects.filter(user=user).count() < MAX_KEYS
+
+
+def rename_key(
+    key: SecurityKey, name, *, actor: User | object = SELF, request: HttpRequest | None = None
+) -> None:
     """Rename a key; ValueError (with a message for the user) for a name that cannot be one."""
     name = clean_key_name(name)
     with transaction.atomic():
@@ -138,18 +154,24 @@ def rename_key(key: SecurityKey, name, *, request: HttpRequest | None = None) ->
         record(
             AuditEvent.Kind.SECURITY_KEY_RENAMED,
             user=key.user,
+            actor=actor,
             request=request,
             old=old,
             new=name,
         )
 
 
-def remove_key(key: SecurityKey, *, request: HttpRequest | None = None) -> None:
+def remove_key(
+    key: SecurityKey, *, actor: User | object = SELF, request: HttpRequest | None = None
+) -> None:
+    """Remove a key (by its owner, or by staff as `actor`); the owner is told by e-mail."""
     with transaction.atomic():
         user, name = key.user, key.name
         key.delete()
-        record(AuditEvent.Kind.SECURITY_KEY_REMOVED, user=user, request=request, key=name)
-        _tell(user, "security_key_removed", key)
+        record(
+            AuditEvent.Kind.SECURITY_KEY_REMOVED, user=user, actor=actor, request=request, key=name
+        )
+        tell(user, "security_key_removed", key=key)
 
 
 def record_use(
@@ -209,7 +231,7 @@ def rejudge_key(key: SecurityKey) -> bool:
                 key=key.name,
                 reasons=key.verdict.get("reasons", []),
             )
-            _tell(key.user, "security_key_downgraded", key)
+            tell(key.user, "security_key_downgraded", key=key)
         return lost
 
 
@@ -273,8 +295,3 @@ def _keys_of(models) -> Q:
         for kid in model.key_identifiers.values_list("key_identifier", flat=True)
     ]
     return Q(aaguid__in=aaguids) | Q(verdict__certificate_key_identifier__in=kids)
-
-
-def _tell(user: User, template: str, key: SecurityKey) -> None:
-    if user.profile.email:
-        queue_email(user.profile.email, template, {"user": user, "key": key}, user.language)

@@ -1,6 +1,7 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import views
+from .klic import api as klic_api
 
 app_name = "twofactor"
 
@@ -17,7 +18,9 @@ urlpatterns = [
     ),
     path("login/reset/", include("twofactor.reset.urls")),
     path("", include("twofactor.klic.urls")),
-    path("api/klic/v1/", include("twofactor.klic.api_urls")),
+    path("api/klic/v2/", include("twofactor.klic.api_urls")),
+    # Version 1 approved without number matching: it must not stay a way around it.
+    re_path(r"^api/klic/v1/", klic_api.upgrade_required, name="klic_api_v1"),
     path("login/key/", views.login_key, name="login_key"),
     path("login/key/options/", views.login_key_options, name="login_key_options"),
     path("login/key/verify/", views.login_key_verify, name="login_key_verify"),

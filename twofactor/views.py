@@ -13,13 +13,25 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from accounts import flows as account_flows
-from accounts.reauth import ReauthenticationRequired, raise_if_reauthentication_required
+from accounts.reauth import (
+    ReauthenticationRequired,
+    raise_if_reauthentication_required,
+    replayable_fields,
+)
 
 from . import flows, services
+from .exceptions import TooManyKeys
 from .internal.webauthn import CeremonyError
 from .models import SecurityKey
 
 MAX_BODY = flows.MAX_CREDENTIAL_JSON
+
+
+def _too_many_keys() -> str:
+    return _(
+        "Your account has the most security keys it can hold (%(count)d). Remove one you no "
+        "longer use to add another."
+    ) % {"count": services.MAX_KEYS}
 
 
 def _json_body(request: HttpRequest) -> dict:
@@ -49,7 +61,8 @@ def _reauthenticate() -> JsonResponse:
 @login_required
 def add_key(request: HttpRequest) -> HttpResponse:
     raise_if_reauthentication_required(request)
-    return render(request, "twofactor/add_key.html")
+    full = not services.has_room_for_a_key(request.user)
+    return render(request, "twofactor/add_key.html", {"full": _too_many_keys() if full else ""})
 
 
 @login_required
@@ -59,6 +72,8 @@ def add_key_options(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"publicKey": flows.registration_options(request)})
     except ReauthenticationRequired:
         return _reauthenticate()
+    except TooManyKeys:
+        return _error(_too_many_keys(), status=409)
 
 
 @login_required
@@ -82,6 +97,8 @@ def add_key_verify(request: HttpRequest) -> JsonResponse:
         )
     except ReauthenticationRequired:
         return _reauthenticate()
+    except TooManyKeys:
+        return _error(_too_many_keys(), status=409)
     except CeremonyError:
         return _error(flows.BAD_KEY_DATA)
     # The key has just proved itself in this session: the session counts as verified by it.
@@ -93,12 +110,13 @@ def add_key_verify(request: HttpRequest) -> JsonResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
+@replayable_fields("name")
 def key_detail(request: HttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(SecurityKey, pk=pk, user=request.user)
     error = None
     if request.method == "POST":
         try:
-            services.rename_key(key, request.POST.get("name"), request=request)
+            flows.rename(request, key, request.POST.get("name"))
         except ValueError as problem:
             error = str(problem)
         else:
@@ -111,8 +129,7 @@ def key_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def remove_key(request: HttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(SecurityKey, pk=pk, user=request.user)
-    raise_if_reauthentication_required(request)
-    services.remove_key(key, request=request)
+    flows.remove(request, key)
     messages.success(request, _("The security key is removed."))
     return redirect(reverse("accounts:settings") + "#two-factor")
 

@@ -1,17 +1,19 @@
 """The MojeID Klíč phone-app simulator at /sim/klic/.
 
 The page is served by Django, but the app itself is JavaScript that talks to the portal only
-through the app API of the README ("MojeID Klíč app API"). The browser tests play the portal with
-Playwright's request interception: the fake portal below checks every call as the real one must
-(signature against the key sent at pairing, fresh nonces, recent timestamps, the PIN proof equal
-to the verifier sent at pairing) and answers per the contract, so the app is tested without the
-portal's side of the API.
+through the app API of the README ("The app API", version 2 with number matching). The browser
+tests play the portal with Playwright's request interception: the fake portal below checks every
+call as the real one must (signature against the key sent at pairing, fresh nonces, recent
+timestamps, the number picked being the one the browser shows, the PIN proof equal to the verifier
+sent at pairing) and answers per the contract, so the app is tested without the portal's side of
+the API.
 """
 
 import base64
 import hashlib
 import json
 import os
+import random
 import re
 import time
 import uuid
@@ -28,6 +30,7 @@ from django.db import connections
 from tests.browser import ARGS, BROWSER_MARKS, CHROMIUM
 
 URL = "/sim/klic/"
+API = "/api/klic/v2/"
 GOVSIM = Path(__file__).resolve().parents[1]
 
 CODE = "ABCD-EFGH-JK23"
@@ -88,6 +91,7 @@ def test_the_script_has_no_texts_of_its_own():
         "approved",
         "denied",
         "error_network",
+        "picked",
     ):
         assert f'data-text="{key}"' in template, key
 
@@ -135,7 +139,7 @@ class FakePortal:
 
     def handle(self, route):
         request = route.request
-        endpoint = request.url.split("/api/klic/v1/", 1)[1]
+        endpoint = request.url.split(API, 1)[1]
         try:
             status, answer = self._answer(endpoint, request)
         except Refused as refused:
@@ -149,10 +153,14 @@ class FakePortal:
         return [call for call in self.calls if call.endpoint == endpoint]
 
     def add_request(self, service="Daňový portál", browser="Firefox on Windows", **fields):
+        """A sign-in waiting for the app; its "shown" number is what the browser would show."""
         now = time.time()
+        numbers = random.sample(range(10, 100), 3)
         request = {
             "id": str(uuid.uuid4()),
             "challenge": b64url(os.urandom(32)),
+            "numbers": numbers,
+            "shown": random.choice(numbers),
             "service": service,
             "browser": browser,
             "ip_address": "198.51.100.7",
@@ -226,7 +234,10 @@ class FakePortal:
             raise Refused(409, "not_active", "The pairing is not confirmed yet (portal).")
         if endpoint == "requests":
             shown = [r for r in self.requests if r["state"] == "pending"]
-            return 200, {"requests": [{k: v for k, v in r.items() if k != "state"} for r in shown]}
+            hidden = ("state", "shown")  # the portal's own: never sent to the app
+            return 200, {
+                "requests": [{k: v for k, v in r.items() if k not in hidden} for r in shown]
+            }
         wanted = next((r for r in self.requests if r["id"] == body["request"]), None)
         if wanted is None:
             raise Refused(404, "unknown_request", "No such request (portal).")
@@ -234,11 +245,18 @@ class FakePortal:
             raise Refused(400, "wrong_challenge", "The challenge does not match (portal).")
         if wanted["state"] == "expired":
             raise Refused(410, "expired", "The sign-in request has expired (portal).")
+        if wanted["state"] != "pending":
+            raise Refused(409, "not_pending", "This sign-in was decided already (portal).")
         if endpoint == "deny":
             wanted["state"] = "denied"
             return 200, {"status": "denied"}
         if body["method"] not in ("pin", "biometrics"):
             raise AssertionError(f"method {body['method']!r}")
+        if type(body.get("number")) is not int:
+            raise AssertionError(f"number {body.get('number')!r} is not a JSON integer")
+        if body["number"] != wanted["shown"]:
+            wanted["state"] = "denied"
+            raise Refused(403, "wrong_number", "Not the number your browser shows (portal).")
         if body["pin_proof"] != self.pair_body["pin_verifier"]:
             self.pin_attempts_left -= 1
             if self.pin_attempts_left == 0:
@@ -278,7 +296,7 @@ def app(live_server):
             context = browser.new_context(locale="en-GB")
             page = context.new_page()
             page.set_default_timeout(15_000)
-            page.route("**/api/klic/v1/**", portal.handle)
+            page.route(f"**{API}**", portal.handle)
             page.goto(f"{origin}{URL}")
             yield page, origin, portal
             browser.close()
@@ -334,6 +352,11 @@ def pair_and_activate(page, origin, portal, *, biometrics=False):
     expect(page.locator("#status")).to_contain_text("Waiting for confirmation")
     portal.status = "active"
     expect(page.locator("#status")).to_have_text("Active", timeout=WAIT)
+
+
+def pick(page, number: int) -> None:
+    """Tap `number` among those the request offers."""
+    page.locator(f'.request .number[data-number="{number}"]').click()
 
 
 def verifier_of(pin: str, salt: str) -> str:
@@ -458,9 +481,15 @@ def test_a_request_is_listed_and_approved_with_the_pin(app):
     expect(item).to_contain_text("Chrome on Android")
     expect(item).to_contain_text("198.51.100.7")
     assert item.get_attribute("data-request-id") == wanted["id"]
+    offered = item.locator(".numbers .number")
+    expect(offered).to_have_text([str(n) for n in wanted["numbers"]])
+    assert item.locator(".approve").count() == 0, "no way to approve but by a number"
 
-    item.locator(".approve").click()
+    pick(page, wanted["shown"])
     expect(page.locator("#approve-panel")).to_be_visible()
+    expect(page.locator("#approve-number")).to_have_text(
+        f"You picked {wanted['shown']}. Approve with your PIN."
+    )
     expect(page.locator("#approve-fingerprint")).to_be_hidden()
     page.fill("#approve-pin", PIN)
     page.click("#approve-confirm")
@@ -470,10 +499,37 @@ def test_a_request_is_listed_and_approved_with_the_pin(app):
     [call] = portal.calls_to("approve")
     assert call.body["request"] == wanted["id"]
     assert call.body["challenge"] == wanted["challenge"]
+    assert call.body["number"] == wanted["shown"]
     assert call.body["method"] == "pin"
     assert call.body["pin_proof"] == portal.pair_body["pin_verifier"]
     assert call.headers["x-klic-device"] == portal.device_id
     assert wanted["state"] == "approved"
+
+
+@browser_test
+def test_a_wrong_pick_is_denied_by_the_portal_and_the_request_is_dropped(app):
+    from playwright.sync_api import expect
+
+    page, origin, portal = app
+    pair_and_activate(page, origin, portal)
+    wanted = portal.add_request(service="Portál občana")
+    expect(page.locator(".request")).to_have_count(1, timeout=WAIT)
+    wrong = next(n for n in wanted["numbers"] if n != wanted["shown"])
+
+    pick(page, wrong)
+    expect(page.locator(f'.number[data-number="{wrong}"]')).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    page.fill("#approve-pin", PIN)
+    page.click("#approve-confirm")
+
+    expect(page.locator("[role=alert]")).to_have_text("Not the number your browser shows (portal).")
+    expect(page.locator(".request")).to_have_count(0)
+    expect(page.locator("#approve-panel")).to_be_hidden()
+    [call] = portal.calls_to("approve")
+    assert call.body["number"] == wrong
+    assert wanted["state"] == "denied"
+    assert portal.pin_attempts_left == 5, "a wrong pick is not a wrong PIN"
 
 
 @browser_test
@@ -505,7 +561,7 @@ def test_a_wrong_pin_shows_the_attempts_left_and_the_last_one_blocks_the_app(app
     portal.pin_attempts_left = 2
     wanted = portal.add_request()
     expect(page.locator(".request")).to_have_count(1, timeout=WAIT)
-    page.locator(".request .approve").click()
+    pick(page, wanted["shown"])
 
     page.fill("#approve-pin", "1357")
     page.click("#approve-confirm")
@@ -567,12 +623,13 @@ def test_with_biometrics_the_fingerprint_approves(app):
     wanted = portal.add_request(service="Datové schránky")
     expect(page.locator(".request")).to_have_count(1, timeout=WAIT)
 
-    page.locator(".request .approve").click()
+    pick(page, wanted["shown"])
     page.click("#approve-fingerprint")
 
     expect(page.locator("#notice")).to_have_text("Sign-in to Datové schránky approved.")
     [call] = portal.calls_to("approve")
     assert call.body["method"] == "biometrics"
+    assert call.body["number"] == wanted["shown"]
     assert call.body["pin_proof"] == portal.pair_body["pin_verifier"]
     assert call.body["challenge"] == wanted["challenge"]
 
@@ -623,8 +680,8 @@ def test_a_device_removed_in_the_portal_says_so(app):
             return
         original(route)
 
-    page.unroute("**/api/klic/v1/**")
-    page.route("**/api/klic/v1/**", unknown)
+    page.unroute(f"**{API}**")
+    page.route(f"**{API}**", unknown)
 
     expect(page.locator("#status")).to_have_text("Removed from MojeID", timeout=WAIT)
     expect(page.locator("#screen-gone")).to_be_visible()

@@ -1,12 +1,14 @@
 // MojeID Klíč, the phone app, simulated in one page. It uses nothing but the portal's app API
 // (README, "MojeID Klíč app API"): JSON bodies signed with the app's own ECDSA P-256 key, which
 // WebCrypto makes non-extractable and IndexedDB keeps. The PIN never leaves the app: the portal
-// gets PBKDF2(PIN, salt) once at pairing and again with every approval. All texts come from the
-// page (#klic-texts and the markup), so this file has no language of its own.
+// gets PBKDF2(PIN, salt) once at pairing and again with every approval. Number matching: each
+// request offers three numbers; the user picks the one the browser shows, then gives the PIN (or
+// fingerprint), and the approval carries the pick. All texts come from the page (#klic-texts and
+// the markup), so this file has no language of its own.
 (function () {
   "use strict";
 
-  var API_PATH = "/api/klic/v1/";
+  var API_PATH = "/api/klic/v2/";
   var POLL_MS = 2000;
   var RETRY_MS = 5000;
   var RATE_LIMITED_MS = 10000;
@@ -22,6 +24,7 @@
   var generation = 0; // bumped whenever the device changes: stale answers are ignored
   var shown = new Map(); // request id -> {request, item}
   var current = null; // the request in the approve panel
+  var picked = null; // the number the user picked for it
   var busy = false;
   var errorFrom = null; // "poll" or "action": a successful poll clears only its own errors
 
@@ -375,10 +378,21 @@
     item.querySelector(".ip").textContent = request.ip_address || t("unknown");
     item.querySelector(".time").textContent = when(request.created_at);
     item.querySelector(".expires").textContent = when(request.expires_at);
+    var numbers = item.querySelector(".numbers");
+    (Array.isArray(request.numbers) ? request.numbers : []).forEach(function (number) {
+      if (typeof number !== "number" || !Number.isInteger(number)) return;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "number";
+      button.dataset.number = String(number);
+      button.setAttribute("aria-pressed", "false");
+      button.textContent = String(number);
+      button.addEventListener("click", function () { openApprove(request, number); });
+      numbers.appendChild(button);
+    });
     item.querySelectorAll("button").forEach(function (button) {
       button.setAttribute("aria-describedby", heading.id);
     });
-    item.querySelector(".approve").addEventListener("click", function () { openApprove(request); });
     item.querySelector(".deny").addEventListener("click", function () {
       decide("deny", request, { request: request.id, challenge: request.challenge });
     });
@@ -394,23 +408,35 @@
     el["no-requests"].hidden = shown.size > 0;
   }
 
-  function openApprove(request) {
+  function openApprove(request, number) {
     current = request;
+    picked = number;
     clearError();
     notify("");
+    shown.get(request.id).item.querySelectorAll(".number").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(button.dataset.number === String(number)));
+    });
+    var fingerprint = Boolean(device.biometrics && device.verifier);
+    el["approve-number"].textContent = t(fingerprint ? "picked_biometrics" : "picked", { number: number });
     el["approve-service"].textContent = request.service || t("unknown");
     el["approve-details"].textContent = [request.browser, request.ip_address, when(request.created_at)]
       .filter(Boolean).join(" · ");
     el["approve-pin"].value = "";
     el["pin-attempts"].hidden = true;
-    el["approve-fingerprint"].hidden = !(device.biometrics && device.verifier);
+    el["approve-fingerprint"].hidden = !fingerprint;
     shown.get(request.id).item.appendChild(el["approve-panel"]); // right below what it approves
     el["approve-panel"].hidden = false;
     el["approve-pin"].focus();
   }
 
   function closeApprove() {
+    if (current && shown.has(current.id)) {
+      shown.get(current.id).item.querySelectorAll(".number").forEach(function (button) {
+        button.setAttribute("aria-pressed", "false");
+      });
+    }
     current = null;
+    picked = null;
     el["approve-panel"].hidden = true;
     el["screen-requests"].appendChild(el["approve-panel"]); // home, out of any list item
   }
@@ -425,19 +451,21 @@
       return;
     }
     var request = current;
+    var number = picked;
     busy = true; // deriving takes a moment; no second click meanwhile
     var proof;
     try { proof = await pinVerifier(pin, fromBase64url(device.salt)); } finally { busy = false; }
     decide("approve", request, {
-      request: request.id, challenge: request.challenge, pin_proof: proof, method: "pin",
+      request: request.id, challenge: request.challenge, number: number, pin_proof: proof,
+      method: "pin",
     });
   }
 
   function approveWithFingerprint() {
     if (!current || !device.verifier) return;
     decide("approve", current, {
-      request: current.id, challenge: current.challenge, pin_proof: device.verifier,
-      method: "biometrics",
+      request: current.id, challenge: current.challenge, number: picked,
+      pin_proof: device.verifier, method: "biometrics",
     });
   }
 
@@ -466,7 +494,8 @@
         }
         el["approve-pin"].value = "";
         if (left === 0) later(pollStatus, 0); else el["approve-pin"].focus();
-      } else if (["expired", "not_pending", "unknown_request", "wrong_challenge"].indexOf(e.code) >= 0) {
+      } else if (["expired", "not_pending", "unknown_request", "wrong_challenge", "wrong_number"]
+        .indexOf(e.code) >= 0) {  // that request is over (a wrong number denied it)
         forget(request.id);
         closeApprove();
       } else {

@@ -1,7 +1,8 @@
 // MojeID Klíč in the browser: the page asks the server, the phone app approves, and the page
 // goes on by itself. Three widgets, each an element with its URLs and texts in data attributes:
 // #klic-setup (waits for the app to pair), #klic-login (the second sign-in step) and
-// #klic-reauth (re-authentication: the approval rides along with the password form).
+// #klic-reauth (re-authentication: the approval rides along with the password form). While the
+// app is asked, the page shows the number the user must pick in it ([data-role=number]).
 (function () {
   "use strict";
 
@@ -18,6 +19,15 @@
     if (!line) return;
     line.textContent = text;
     line.hidden = !text;
+  }
+
+  // The number to pick in the app, shown while its request waits; null hides it.
+  function showNumber(box, number) {
+    var holder = box.querySelector("[data-role=number-box]");
+    if (!holder) return;
+    var known = typeof number === "number";
+    holder.querySelector("[data-role=number]").textContent = known ? String(number) : "";
+    holder.hidden = !known;
   }
 
   async function getJSON(url, options) {
@@ -51,6 +61,7 @@
 
   async function ask(box, onApproved) {
     say(box, "alert", "");
+    showNumber(box, null);
     var retry = box.querySelector("[data-action=retry]");
     if (retry) retry.hidden = true;
     var started = await start(box).catch(function () { return { ok: false }; });
@@ -59,9 +70,11 @@
       if (retry) retry.hidden = false;
       return false;
     }
+    showNumber(box, started.number);
     if (box.dataset.msgWaiting) say(box, "status", box.dataset.msgWaiting);
     var answer = await waitForDecision(box);
     if (answer.status === "approved") { onApproved(answer); return true; }
+    showNumber(box, null);  // that request is over: its number means nothing now
     say(box, "status", "");
     say(box, "alert", answer.message || box.dataset.msgFailed);
     if (retry) retry.hidden = false;

@@ -1,14 +1,15 @@
-"""MojeID Klíč, the pure parts: activation codes, the app's signatures, its messages.
+"""MojeID Klíč, the pure parts: activation codes, the numbers to match, the app's signatures and
+its messages.
 
-No database and no request here. The protocol is the one the README documents ("MojeID Klíč app
-API"): the app signs the exact bytes of each JSON body with its P-256 key (WebCrypto's raw `r‖s`
+No database and no request here. The protocol is the one the README documents ("The app API"):
+the app signs the exact bytes of each JSON body with its P-256 key (WebCrypto's raw `r‖s`
 signature), every body carries a timestamp and a single-use nonce, and the PIN is sent only as a
-PBKDF2 verifier the app derives itself.
+PBKDF2 verifier the app derives itself. Refusals are the typed exceptions of
+`twofactor.exceptions`, each with the README's error code; the API maps them to HTTP statuses.
 """
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import re
@@ -22,6 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from ..exceptions import BadSignature, MalformedCall, ReplayedCall, UnknownDevice
+
 # Letters and digits that cannot be mistaken for one another when retyped from a screen.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_GROUPS, CODE_GROUP_LENGTH = 3, 4
@@ -31,14 +34,10 @@ VERIFIER_BYTES = 32  # PBKDF2-HMAC-SHA256 output the app sends in place of the P
 NONCE_MIN_BYTES = 16
 MAX_BODY_BYTES = 16 * 1024
 CLOCK_SKEW_SECONDS = 300
-
-
-class ApiError(Exception):
-    """A refusal of an app call: the error code of the README, an HTTP status, a message."""
-
-    def __init__(self, code: str, status: int, message: str = "", **extra):
-        super().__init__(message or code)
-        self.code, self.status, self.message, self.extra = code, status, message or code, extra
+# Number matching: the browser shows one two-digit number, the app offers it among this many.
+NUMBER_RANGE = range(10, 100)
+NUMBER_CHOICES = 3
+ACTIVATION_PURPOSE = "klic-activation"  # of `mojeid.crypto.keyed_digest`
 
 
 def new_activation_code() -> str:
@@ -60,30 +59,43 @@ def normalise_code(typed: str) -> str | None:
     return compact
 
 
-def code_hash(secret: str, normalised_code: str) -> str:
-    """What is stored of an activation code: an HMAC under the site's secret."""
-    return hmac.new(
-        secret.encode(), f"klic-activation:{normalised_code}".encode(), hashlib.sha256
-    ).hexdigest()
+def new_number_choices() -> tuple[int, list[int]]:
+    """The number the browser shows, and the distinct numbers the app offers, in random order.
+
+    Both the numbers and the place of the right one among them are random, so an approval
+    pushed at someone who does not see the browser is a blind guess.
+    """
+    offered = secrets.SystemRandom().sample(NUMBER_RANGE, NUMBER_CHOICES)
+    return secrets.choice(offered), offered
+
+
+def picked_number(value: object) -> int:
+    """The number an approval says the user picked: a JSON integer, else MalformedCall."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise MalformedCall("number must be an integer: the number the user picked")
+    return value
 
 
 def qr_content(code: str, portal_origin: str) -> str:
+    """What the set-up page's QR code holds: the activation code and where the portal is."""
     return f"{QR_SCHEME}:activate?code={code}&portal={quote(portal_origin, safe='')}"
 
 
 def b64url_decode(value, what: str, *, length: int | None = None) -> bytes:
+    """The bytes of base64url field `what` (of `length` bytes if given), else MalformedCall."""
     if not isinstance(value, str) or not value:
-        raise ApiError("bad_request", 400, f"{what} is missing")
+        raise MalformedCall(f"{what} is missing")
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
-        raise ApiError("bad_request", 400, f"{what} is not base64url") from None
+        raise MalformedCall(f"{what} is not base64url") from None
     if length is not None and len(raw) != length:
-        raise ApiError("bad_request", 400, f"{what} must be {length} bytes")
+        raise MalformedCall(f"{what} must be {length} bytes")
     return raw
 
 
 def b64url(raw: bytes) -> str:
+    """Unpadded base64url, as the app API writes bytes."""
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
@@ -92,24 +104,24 @@ def load_public_key(spki: bytes) -> ec.EllipticCurvePublicKey:
     try:
         key = serialization.load_der_public_key(spki)
     except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise ApiError("bad_request", 400, "public_key is not a DER public key") from None
+        raise MalformedCall("public_key is not a DER public key") from None
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
-        raise ApiError("bad_request", 400, "public_key must be an ECDSA P-256 key")
+        raise MalformedCall("public_key must be an ECDSA P-256 key")
     return key
 
 
 def verify_signature(public_key: ec.EllipticCurvePublicKey, body: bytes, signature: str) -> None:
-    """Check the X-Klic-Signature header over the exact body; ApiError if it does not match."""
+    """Check the X-Klic-Signature header over the exact body; BadSignature if it does not match."""
     try:
         raw = b64url_decode(signature, "X-Klic-Signature", length=SIGNATURE_BYTES)
-    except ApiError:
-        raise ApiError("bad_signature", 401, "the signature is missing or malformed") from None
+    except MalformedCall:
+        raise BadSignature("the signature is missing or malformed") from None
     half = SIGNATURE_BYTES // 2
     der = encode_dss_signature(int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big"))
     try:
         public_key.verify(der, body, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
-        raise ApiError("bad_signature", 401, "the signature does not match") from None
+        raise BadSignature("the signature does not match") from None
 
 
 @dataclass(frozen=True)
@@ -124,41 +136,44 @@ class SignedBody:
 def parse_body(body: bytes, now: float) -> SignedBody:
     """The JSON object of an app call, with a fresh timestamp and a well-formed nonce."""
     if len(body) > MAX_BODY_BYTES:
-        raise ApiError("bad_request", 400, "the body is too large")
+        raise MalformedCall("the body is too large")
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ApiError("bad_request", 400, "the body is not JSON") from None
+        raise MalformedCall("the body is not JSON") from None
     if not isinstance(data, dict):
-        raise ApiError("bad_request", 400, "the body is not a JSON object")
+        raise MalformedCall("the body is not a JSON object")
     timestamp = data.get("timestamp")
     if not isinstance(timestamp, int) or isinstance(timestamp, bool):
-        raise ApiError("bad_request", 400, "timestamp must be an integer (Unix seconds)")
+        raise MalformedCall("timestamp must be an integer (Unix seconds)")
     if abs(int(now) - timestamp) > CLOCK_SKEW_SECONDS:  # ints: a huge value must not overflow
-        raise ApiError("replayed", 401, "the timestamp is too far from the portal's clock")
+        raise ReplayedCall("the timestamp is too far from the portal's clock")
     nonce = data.get("nonce")
     if len(b64url_decode(nonce, "nonce")) < NONCE_MIN_BYTES:
-        raise ApiError("bad_request", 400, f"nonce must have at least {NONCE_MIN_BYTES} bytes")
+        raise MalformedCall(f"nonce must have at least {NONCE_MIN_BYTES} bytes")
     return SignedBody(data, timestamp, nonce)
 
 
 def device_id_from_header(value) -> uuid.UUID:
+    """The device id of the X-Klic-Device header; UnknownDevice if it cannot be one."""
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise ApiError("unknown_device", 404, "no such device") from None
+        raise UnknownDevice("no such device") from None
 
 
 def string_field(data: dict, name: str, *, max_length: int = 200, required: bool = True) -> str:
+    """The stripped text field `name` of a call; MalformedCall if missing (when required) or odd."""
     value = data.get(name)
     if value is None and not required:
         return ""
     if not isinstance(value, str) or not value.strip() or len(value) > max_length:
-        raise ApiError("bad_request", 400, f"{name} must be a text of 1 to {max_length} characters")
+        raise MalformedCall(f"{name} must be a text of 1 to {max_length} characters")
     return value.strip()
 
 
 def challenges_match(expected: str, given) -> bool:
+    """Whether the app's `given` challenge is the request's, compared in constant time."""
     if not isinstance(given, str):
         return False
     # surrogatepass: a lone surrogate in the JSON must compare unequal, not crash.

@@ -1,4 +1,7 @@
-"""The app's API, version 1, under /api/klic/v1/."""
+"""The app's API, version 2 (number matching), under /api/klic/v2/.
+
+Version 1 (`/api/klic/v1/…`) answers every call with 410 `upgrade_required` (`twofactor.urls`).
+"""
 
 from django.urls import path
 

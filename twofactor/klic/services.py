@@ -1,15 +1,15 @@
 """MojeID Klíč domain operations. Each state change is one function in one transaction that locks
-what it changes, writes an audit record and tells the user by e-mail through the outbox.
+what it changes, writes an audit record naming who acted and tells the user by e-mail.
 
 The app is authenticated by its own signature (see `twofactor.internal.klic`); these functions get
-a device that has already proved itself, or the user's browser session for the pages.
+a device that has already proved itself, or the user's browser session for the pages. Refusals are
+the typed exceptions of `twofactor.exceptions`, without HTTP: the API and the views map them.
 """
 
 import hashlib
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
@@ -18,14 +18,29 @@ from django.utils import timezone
 from accounts import ratelimit
 from accounts.audit import SELF, client_address, record
 from accounts.models import AuditEvent, User
-from mojeid.messaging import queue_email
+from accounts.notifications import tell
+from mojeid.crypto import digest_matches, keyed_digest
 
+from ..exceptions import (
+    InvalidActivationCode,
+    KlicBlocked,
+    KlicNotConfirmed,
+    LoginRequestDecided,
+    LoginRequestExpired,
+    ReplayedCall,
+    UnblockedRecently,
+    UnknownDevice,
+    UnknownLoginRequest,
+    WrongChallenge,
+    WrongNumber,
+    WrongPin,
+)
 from ..internal.klic import (
-    ApiError,
+    ACTIVATION_PURPOSE,
     challenges_match,
-    code_hash,
     describe_browser,
     new_activation_code,
+    new_number_choices,
     normalise_code,
 )
 from ..models import KlicActivation, KlicDevice, KlicLoginRequest
@@ -39,10 +54,9 @@ LOGIN_REQUEST_LIFETIME = timedelta(minutes=2)
 MAX_WRONG_PINS = 5
 UNBLOCK_INTERVAL = timedelta(hours=24)
 NONCE_MEMORY_SECONDS = 900  # longer than the accepted clock skew either way
+BROWSER_SECRET_PURPOSE = "klic-browser-secret"  # noqa: S105 - a digest purpose, not a secret
 
-
-class UnblockRefused(Exception):
-    """The user may not unblock the app themselves now; the message says why."""
+Actor = User | type(SELF) | None  # who acted: a user (the owner or staff), SELF, None (the system)
 
 
 # --- the PIN --------------------------------------------------------------------------------------
@@ -60,6 +74,7 @@ def hash_pin_verifier(verifier: bytes, salt: bytes | None = None) -> str:
 
 
 def pin_verifier_matches(proof: bytes, stored: str) -> bool:
+    """Whether the app's PIN proof is the verifier it sent at pairing (constant time)."""
     try:
         scheme, salt, _ = stored.split("$")
         expected = hash_pin_verifier(proof, bytes.fromhex(salt))
@@ -74,7 +89,8 @@ def pin_verifier_matches(proof: bytes, stored: str) -> bool:
 def start_activation(user: User) -> tuple[str, KlicActivation]:
     """A new one-time activation code for `user` (any unused earlier one stops working).
 
-    At most ACTIVATIONS_PER_HOUR: each new code also voids the pairing under way.
+    At most ACTIVATIONS_PER_HOUR (`RateLimited` beyond): each new code also voids the pairing
+    under way. Nothing is audited yet: the pairing and its confirmation are.
     """
     ratelimit.hit("klic-activation", str(user.pk), limit=ACTIVATIONS_PER_HOUR, per_seconds=3600)
     code = new_activation_code()
@@ -83,7 +99,7 @@ def start_activation(user: User) -> tuple[str, KlicActivation]:
         user.klic_devices.filter(confirmed=False).delete()  # an unfinished earlier pairing
         activation = KlicActivation.objects.create(
             user=user,
-            code_hash=code_hash(settings.SECRET_KEY, normalise_code(code)),
+            code_hash=keyed_digest(ACTIVATION_PURPOSE, normalise_code(code)),
             expires_at=timezone.now() + ACTIVATION_LIFETIME,
         )
     return code, activation
@@ -91,7 +107,7 @@ def start_activation(user: User) -> tuple[str, KlicActivation]:
 
 def pair(
     *,
-    activation_code,
+    activation_code: object,
     public_key: bytes,
     pin_verifier: bytes,
     biometrics: bool,
@@ -100,24 +116,25 @@ def pair(
 ) -> KlicDevice:
     """Bind the app that proved `public_key` to the account of a valid activation code.
 
-    The device starts unconfirmed: the user confirms the pairing by signing in again.
+    The device starts unconfirmed: the user confirms the pairing by signing in again. The actor
+    is the account's owner, whose code the app carries.
     """
     normalised = normalise_code(activation_code)
     if normalised is None:
-        raise ApiError("invalid_code", 400, "unknown, expired or used activation code")
+        raise InvalidActivationCode("unknown, expired or used activation code")
     with transaction.atomic():
         activation = (
             KlicActivation.objects.select_for_update()
             .select_related("user")
             .filter(
-                code_hash=code_hash(settings.SECRET_KEY, normalised),
+                code_hash=keyed_digest(ACTIVATION_PURPOSE, normalised),
                 used_at=None,
                 expires_at__gt=timezone.now(),
             )
             .first()
         )
         if activation is None:
-            raise ApiError("invalid_code", 400, "unknown, expired or used activation code")
+            raise InvalidActivationCode("unknown, expired or used activation code")
         activation.used_at = timezone.now()
         activation.save(update_fields=["used_at"])
         user = activation.user
@@ -133,6 +150,7 @@ def pair(
         record(
             AuditEvent.Kind.KLIC_PAIRED,
             user=user,
+            actor=SELF,
             request=request,
             device=device.name,
             biometrics=biometrics,
@@ -155,7 +173,9 @@ def pending_pairing(user: User, activation_id: int | None) -> KlicDevice | None:
     )
 
 
-def confirm_pairing(device: KlicDevice, *, request: HttpRequest | None = None) -> bool:
+def confirm_pairing(
+    device: KlicDevice, *, actor: Actor, request: HttpRequest | None = None
+) -> bool:
     """The user signed in again: the app becomes their MojeID Klíč (replacing an older one).
 
     False if the device is gone meanwhile (a new pairing replaced it, or it was removed).
@@ -174,20 +194,21 @@ def confirm_pairing(device: KlicDevice, *, request: HttpRequest | None = None) -
         device.user.klic_devices.exclude(pk=device.pk).delete()
         device.confirmed, device.confirmed_at = True, timezone.now()
         device.save(update_fields=["confirmed", "confirmed_at"])
-        record(AuditEvent.Kind.KLIC_CONFIRMED, user=device.user, request=request)
-        _tell(device.user, "klic_paired", device)
+        record(AuditEvent.Kind.KLIC_CONFIRMED, user=device.user, actor=actor, request=request)
+        tell(device.user, "klic_paired", device=device)
     return True
 
 
-def remove_device(
-    device: KlicDevice, *, request: HttpRequest | None = None, actor: User | object = SELF
-) -> None:
-    """Remove the user's app, and any pairing of theirs still waiting for confirmation."""
+def remove_device(device: KlicDevice, *, actor: Actor, request: HttpRequest | None = None) -> None:
+    """Remove the user's app, and any pairing of theirs still waiting for confirmation.
+
+    `actor` is the user themself, or the staff member who removed it for them.
+    """
     with transaction.atomic():
         user = device.user
         user.klic_devices.all().delete()
         record(AuditEvent.Kind.KLIC_REMOVED, user=user, actor=actor, request=request)
-        _tell(user, "klic_removed", device)
+        tell(user, "klic_removed", device=device)
 
 
 def active_device(user: User) -> KlicDevice | None:
@@ -199,9 +220,10 @@ def active_device(user: User) -> KlicDevice | None:
 
 
 def device_for_api(device_id) -> KlicDevice:
+    """The paired device an app call names, of an active account; UnknownDevice otherwise."""
     device = KlicDevice.objects.select_related("user").filter(device_id=device_id).first()
     if device is None or not device.user.is_active:
-        raise ApiError("unknown_device", 404, "no such device")
+        raise UnknownDevice("no such device")
     return device
 
 
@@ -215,22 +237,24 @@ def remember_nonce(owner: str, nonce: str) -> None:
     """Accept each nonce once per app key."""
     digest = hashlib.sha256(f"{owner}:{nonce}".encode()).hexdigest()
     if not cache.add(f"klic-nonce:{digest}", 1, NONCE_MEMORY_SECONDS):
-        raise ApiError("replayed", 401, "this call was made before")
+        raise ReplayedCall("this call was made before")
 
 
 def device_status(device: KlicDevice) -> dict:
+    """What the app's `status` call answers."""
     state = "blocked" if device.blocked else "active" if device.confirmed else "pending"
     return {"status": state, "pin_attempts_left": max(0, MAX_WRONG_PINS - device.failed_pins)}
 
 
 def _usable(device: KlicDevice) -> None:
     if not device.confirmed:
-        raise ApiError("not_active", 409, "the pairing is not confirmed yet")
+        raise KlicNotConfirmed("the pairing is not confirmed yet")
     if device.blocked:
-        raise ApiError("blocked", 423, "the app is blocked after five wrong PINs")
+        raise KlicBlocked("the app is blocked after five wrong PINs")
 
 
 def pending_requests(device: KlicDevice) -> list[KlicLoginRequest]:
+    """The sign-ins waiting for this app's decision, oldest first."""
     _usable(device)
     return list(
         device.requests.filter(
@@ -243,16 +267,18 @@ def decide(
     device: KlicDevice,
     *,
     request_id,
-    challenge,
+    challenge: object,
     approve: bool,
+    number: int | None = None,
     pin_proof: bytes | None = None,
     method: str = "pin",
     http_request: HttpRequest | None = None,
 ) -> KlicLoginRequest:
-    """Approve (with the PIN) or deny one sign-in request of this device.
+    """Approve (with the number the browser shows and the PIN) or deny one sign-in request.
 
+    The number is checked first: a wrong pick denies the request for good and costs no PIN try.
     A wrong PIN is counted for good (the transaction commits) before the refusal is raised; the
-    fifth blocks the app.
+    fifth blocks the app. The actor of either decision is the app's owner.
     """
     refusal = None
     with transaction.atomic():
@@ -264,14 +290,17 @@ def decide(
             .first()
         )
         if login is None:
-            raise ApiError("unknown_request", 404, "no such sign-in request for this device")
+            raise UnknownLoginRequest("no such sign-in request for this device")
         if login.status != KlicLoginRequest.Status.PENDING:
-            raise ApiError("not_pending", 409, "this sign-in was decided already")
+            raise LoginRequestDecided("this sign-in was decided already")
         if login.expired:
-            raise ApiError("expired", 410, "this sign-in request has expired")
+            raise LoginRequestExpired("this sign-in request has expired")
         if not challenges_match(login.challenge, challenge):
-            raise ApiError("wrong_challenge", 400, "the challenge is not this request's")
-        if approve and not pin_verifier_matches(pin_proof or b"", device.pin_verifier):
+            raise WrongChallenge("the challenge is not this request's")
+        if approve and not _number_matches(login, number):
+            _record_decision(device, login, False, method, http_request, reason="wrong_number")
+            refusal = WrongNumber("the number picked is not the one the browser shows")
+        elif approve and not pin_verifier_matches(pin_proof or b"", device.pin_verifier):
             refusal = _count_wrong_pin(device, http_request)
         else:
             _record_decision(device, login, approve, method, http_request)
@@ -280,7 +309,20 @@ def decide(
     return login
 
 
-def _record_decision(device, login, approve: bool, method: str, http_request) -> None:
+def _number_matches(login: KlicLoginRequest, number: int | None) -> bool:
+    # Not secret once decided, and one guess per request: a plain comparison will do. A request
+    # made before number matching (number 0) matches nothing the app can send.
+    return number is not None and login.number != 0 and number == login.number
+
+
+def _record_decision(
+    device: KlicDevice,
+    login: KlicLoginRequest,
+    approve: bool,
+    method: str,
+    http_request: HttpRequest | None,
+    **details: object,
+) -> None:
     now = timezone.now()
     login.status = KlicLoginRequest.Status.APPROVED if approve else KlicLoginRequest.Status.DENIED
     login.decided_at = now
@@ -292,44 +334,48 @@ def _record_decision(device, login, approve: bool, method: str, http_request) ->
     record(
         AuditEvent.Kind.KLIC_LOGIN_APPROVED if approve else AuditEvent.Kind.KLIC_LOGIN_DENIED,
         user=device.user,
+        actor=SELF,
         request=http_request,
         service=login.service,
         method=method if approve else None,
+        **details,
     )
 
 
-def _count_wrong_pin(device: KlicDevice, http_request: HttpRequest | None) -> ApiError:
+def _count_wrong_pin(
+    device: KlicDevice, http_request: HttpRequest | None
+) -> KlicBlocked | WrongPin:
     device.failed_pins += 1
     blocked = device.failed_pins >= MAX_WRONG_PINS
     if blocked:
         device.blocked_at = timezone.now()
     device.save(update_fields=["failed_pins", "blocked_at"])
-    record(AuditEvent.Kind.KLIC_WRONG_PIN, user=device.user, request=http_request)
+    record(AuditEvent.Kind.KLIC_WRONG_PIN, user=device.user, actor=SELF, request=http_request)
     if blocked:
         record(AuditEvent.Kind.KLIC_BLOCKED, user=device.user, actor=None, request=http_request)
-        _tell(device.user, "klic_blocked", device)
-        return ApiError("blocked", 423, "five wrong PINs: the app is blocked")
-    return ApiError(
-        "wrong_pin", 403, "wrong PIN", pin_attempts_left=MAX_WRONG_PINS - device.failed_pins
-    )
+        tell(device.user, "klic_blocked", device=device)
+        return KlicBlocked("five wrong PINs: the app is blocked")
+    return WrongPin("wrong PIN", pin_attempts_left=MAX_WRONG_PINS - device.failed_pins)
 
 
 # --- the browser's side of a sign-in --------------------------------------------------------------
 
 
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def create_login_request(
     device: KlicDevice, *, service: str, http_request: HttpRequest
 ) -> tuple[KlicLoginRequest, str]:
-    """A new request for the app to approve, and the secret only the asking browser keeps."""
+    """A new request for the app to approve, and the secret only the asking browser keeps.
+
+    The request's `number` is for the asking browser to show; the app gets `number_choices`.
+    """
     secret = secrets.token_urlsafe(32)
+    number, choices = new_number_choices()
     login = KlicLoginRequest.objects.create(
         device=device,
         challenge=secrets.token_urlsafe(32),
-        browser_secret_hash=hash_secret(secret),
+        browser_secret_hash=keyed_digest(BROWSER_SECRET_PURPOSE, secret),
+        number=number,
+        number_choices=choices,
         service=service[:200],
         browser=describe_browser(http_request.META.get("HTTP_USER_AGENT", ""))[:200],
         ip_address=client_address(http_request),
@@ -354,8 +400,8 @@ def take_approval(
             .filter(public_id=request_id, device__user=user)
             .first()
         )
-        if login is None or not secrets.compare_digest(
-            login.browser_secret_hash, hash_secret(secret)
+        if login is None or not digest_matches(
+            login.browser_secret_hash, BROWSER_SECRET_PURPOSE, secret
         ):
             return "gone", None
         if login.status == KlicLoginRequest.Status.APPROVED:
@@ -378,40 +424,43 @@ def take_approval(
 # --- unblocking -----------------------------------------------------------------------------------
 
 
-def unblock_by_user(device: KlicDevice, *, has_other_factor: bool, request: HttpRequest) -> None:
-    """The user unblocks the app: at most once in 24 hours, and only with another factor."""
+def unblock_by_user(
+    device: KlicDevice, *, actor: Actor, request: HttpRequest | None = None
+) -> bool:
+    """The user unblocks the app, at most once in UNBLOCK_INTERVAL (else UnblockedRecently).
+
+    That they proved another second factor first is the flow's to check (`flows.unblock`): it
+    is a fact of the session. False if the app was not blocked.
+    """
     with transaction.atomic():
         device = KlicDevice.objects.select_for_update().select_related("user").get(pk=device.pk)
         if not device.blocked:
-            return
-        if not has_other_factor:
-            raise UnblockRefused("no other factor")
+            return False
         if (
             device.last_unblocked_at
             and timezone.now() - device.last_unblocked_at < UNBLOCK_INTERVAL
         ):
-            raise UnblockRefused("once a day")
-        _unblock(device, actor=SELF, request=request)
+            raise UnblockedRecently("the user unblocked the app less than 24 hours ago")
+        _unblock(device, actor=actor, request=request)
+    return True
 
 
 def unblock_by_helpdesk(
-    device: KlicDevice, *, staff: User, request: HttpRequest | None = None
-) -> None:
-    """Helpdesk unblocks the app after checking who is calling; no daily limit applies."""
+    device: KlicDevice, *, actor: User, request: HttpRequest | None = None
+) -> bool:
+    """Helpdesk (`actor`, a staff member) unblocks the app after checking who is calling; no
+    daily limit applies. False if the app was not blocked."""
     with transaction.atomic():
         device = KlicDevice.objects.select_for_update().select_related("user").get(pk=device.pk)
-        if device.blocked:
-            _unblock(device, actor=staff, request=request)
+        if not device.blocked:
+            return False
+        _unblock(device, actor=actor, request=request)
+    return True
 
 
-def _unblock(device: KlicDevice, *, actor, request) -> None:
+def _unblock(device: KlicDevice, *, actor: Actor, request: HttpRequest | None) -> None:
     device.failed_pins, device.blocked_at = 0, None
     device.last_unblocked_at = timezone.now()
     device.save(update_fields=["failed_pins", "blocked_at", "last_unblocked_at"])
     record(AuditEvent.Kind.KLIC_UNBLOCKED, user=device.user, actor=actor, request=request)
-    _tell(device.user, "klic_unblocked", device)
-
-
-def _tell(user: User, template: str, device: KlicDevice) -> None:
-    if user.profile.email:
-        queue_email(user.profile.email, template, {"user": user, "device": device}, user.language)
+    tell(device.user, "klic_unblocked", device=device)

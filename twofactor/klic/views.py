@@ -1,5 +1,7 @@
 """MojeID Klíč in the browser: setting the app up, removing and unblocking it, and the sign-in
-step that waits for the app's approval. Thin: parse, call a flow or service, render.
+step that waits for the app's approval. Thin: parse, call a flow or service, render; the rules
+(re-authentication, who may unblock, rate limits) live in `flows` and `services`, and a refusal's
+class picks its message here.
 """
 
 import qrcode
@@ -21,14 +23,18 @@ from accounts import flows as account_flows
 from accounts import ratelimit
 from accounts.adapter import get_adapter
 from accounts.forms import ReauthenticationForm
-from accounts.reauth import ReauthenticationRequired, raise_if_reauthentication_required
+from accounts.models import User
 
 from .. import flows as key_flows
+from ..exceptions import KlicNotUsable, NoOtherFactor, UnblockedRecently
 from ..internal.klic import qr_content
 from . import flows, services
 
 SETTINGS = "accounts:settings"
-ACTIVATION = "mojeid_klic_activation"  # the activation whose code this session showed
+NOT_USABLE = gettext_lazy(
+    "MojeID Klíč is blocked after five wrong PINs. Sign in another way, or unblock it."
+)
+TOO_MANY = gettext_lazy("Too many sign-in requests. Wait a few minutes and try again.")
 
 
 def _settings_section() -> HttpResponse:
@@ -48,13 +54,11 @@ def _qr_svg(content: str) -> str:
 @require_POST
 def set_up(request: HttpRequest) -> HttpResponse:
     """A fresh activation code, as QR code and as text (it replaces any previous one)."""
-    raise_if_reauthentication_required(request)
     try:
-        code, activation = services.start_activation(request.user)
+        code, activation = flows.start_set_up(request)
     except ratelimit.RateLimited:
         messages.error(request, _("Too many activation codes in an hour. Try again later."))
         return _settings_section()
-    request.session[ACTIVATION] = activation.pk
     content = qr_content(code, request.build_absolute_uri("/").rstrip("/"))
     return render(
         request,
@@ -72,7 +76,7 @@ def set_up(request: HttpRequest) -> HttpResponse:
 @require_GET
 def set_up_status(request: HttpRequest) -> JsonResponse:
     """Polled by the set-up page: has an app paired with the code it shows?"""
-    if services.pending_pairing(request.user, request.session.get(ACTIVATION)):
+    if flows.pending_pairing(request):
         return JsonResponse({"paired": True, "redirect": reverse("twofactor:klic:confirm")})
     return JsonResponse({"paired": False})
 
@@ -87,7 +91,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     Only the app that paired with the code this session showed, and only the one on the page
     (its id is posted back), is confirmed.
     """
-    device = services.pending_pairing(request.user, request.session.get(ACTIVATION))
+    device = flows.pending_pairing(request)
     if device is None or (
         request.method == "POST" and request.POST.get("device") != str(device.device_id)
     ):
@@ -97,10 +101,9 @@ def confirm(request: HttpRequest) -> HttpResponse:
     second_factor = get_adapter().reauthentication_template(request, request.user)
     if request.method == "POST" and form.is_valid():
         if account_flows.reauthenticate(request, form.cleaned_data["password"], request.POST):
-            if not services.confirm_pairing(device, request=request):
+            if not flows.confirm_pairing(request, device):
                 messages.info(request, _("No paired app is waiting for confirmation."))
                 return _settings_section()
-            request.session.pop(ACTIVATION, None)
             otp_login(request, device)  # the app is now this session's proved second factor
             messages.success(
                 request, _("MojeID Klíč is set. Sign-ins can now be approved in the app.")
@@ -117,10 +120,8 @@ def confirm(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def remove(request: HttpRequest) -> HttpResponse:
-    raise_if_reauthentication_required(request)
-    device = services.active_device(request.user) or request.user.klic_devices.first()
-    if device is not None:
-        services.remove_device(device, request=request)
+    """Remove the user's app (the flow asks for a fresh re-authentication)."""
+    if flows.remove(request):
         messages.success(request, _("MojeID Klíč is removed from your account."))
     return _settings_section()
 
@@ -128,26 +129,22 @@ def remove(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def unblock(request: HttpRequest) -> HttpResponse:
-    """Once a day, and only for a user who has just proved another second factor: this session
-    signed in with a security key, or re-authenticated with one."""
-    raise_if_reauthentication_required(request)
-    device = services.active_device(request.user)
-    if device is None or not device.blocked:
-        return _settings_section()
-    has_other_factor = key_flows.usable_keys(request.user).exists()
-    if has_other_factor and not key_flows.key_proved_recently(request):
-        raise ReauthenticationRequired  # the window may come from a sign-in with the app
+    """Once a day, and only for a user who has just proved another second factor (`flows.unblock`
+    decides; the refusal's class picks the message)."""
     try:
-        services.unblock_by_user(device, has_other_factor=has_other_factor, request=request)
-    except services.UnblockRefused as refusal:
+        unblocked = flows.unblock(request)
+    except UnblockedRecently:
         messages.error(
             request,
-            _("You can unblock MojeID Klíč yourself once every 24 hours. Contact MojeID support.")
-            if str(refusal) == "once a day"
-            else _("Without another second factor, only MojeID support can unblock the app."),
+            _("You can unblock MojeID Klíč yourself once every 24 hours. Contact MojeID support."),
+        )
+    except NoOtherFactor:
+        messages.error(
+            request, _("Without another second factor, only MojeID support can unblock the app.")
         )
     else:
-        messages.success(request, _("MojeID Klíč is unblocked. The PIN tries start again."))
+        if unblocked:
+            messages.success(request, _("MojeID Klíč is unblocked. The PIN tries start again."))
     return _settings_section()
 
 
@@ -156,6 +153,7 @@ def unblock(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def login_page(request: HttpRequest) -> HttpResponse:
+    """The second sign-in step: its script asks the app and shows the number to pick."""
     pending = key_flows.pending_login(request)
     if pending is None:
         return redirect("accounts:login")
@@ -165,7 +163,7 @@ def login_page(request: HttpRequest) -> HttpResponse:
         request,
         "twofactor/klic/login.html",
         {
-            "blocked": flows.NOT_USABLE if device is None or device.blocked else "",
+            "blocked": NOT_USABLE if device is None or device.blocked else "",
             "has_keys": user.security_keys.exists(),
         },
     )
@@ -173,14 +171,22 @@ def login_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def login_start(request: HttpRequest) -> JsonResponse:
+    """Ask the app to approve this sign-in; answers the number the page must show."""
     pending = key_flows.pending_login(request)
     if pending is None:
         return JsonResponse({"error": _("Sign in with your password first.")}, status=403)
+    return _ask(request, pending[0], purpose=flows.LOGIN, service=_("MojeID sign-in"))
+
+
+def _ask(request: HttpRequest, user: User, *, purpose: str, service: str) -> JsonResponse:
+    """Ask the app; the page shows the number to pick in it."""
     try:
-        flows.ask(request, pending[0], purpose=flows.LOGIN, service=_("MojeID sign-in"))
-    except flows.KlicUnavailable as problem:
-        return JsonResponse({"error": str(problem)}, status=403)
-    return JsonResponse({"status": "pending"})
+        number = flows.ask(request, user, purpose=purpose, service=service)
+    except KlicNotUsable:
+        return JsonResponse({"error": str(NOT_USABLE)}, status=403)
+    except ratelimit.RateLimited:
+        return JsonResponse({"error": str(TOO_MANY)}, status=429)
+    return JsonResponse({"status": "pending", "number": number})
 
 
 @require_GET
@@ -206,16 +212,10 @@ def login_status(request: HttpRequest) -> JsonResponse:
 @login_required
 @require_POST
 def reauth_start(request: HttpRequest) -> JsonResponse:
-    try:
-        flows.ask(
-            request,
-            request.user,
-            purpose=flows.REAUTHENTICATE,
-            service=_("MojeID: confirm it is you"),
-        )
-    except flows.KlicUnavailable as problem:
-        return JsonResponse({"error": str(problem)}, status=403)
-    return JsonResponse({"status": "pending"})
+    """Ask the app to confirm a re-authentication; answers the number the page must show."""
+    return _ask(
+        request, request.user, purpose=flows.REAUTHENTICATE, service=_("MojeID: confirm it is you")
+    )
 
 
 @login_required

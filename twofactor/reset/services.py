@@ -9,16 +9,14 @@ Only hashes of PIN1 and PIN2 are kept, bound to the reset's control code, so the
 nothing for another reset. A reset expires after 30 minutes, is spent by 5 wrong answers, is used
 once, and a new one replaces a running one. A wrong answer never says which part was wrong.
 
-Rate limits per account live here, so every caller obeys them; the views add limits per client
+Rate limits per account live here, so every caller obeys them; `flows` adds limits per client
 address. Each operation runs in a transaction, is audited, and mails through the outbox.
 """
 
-import hashlib
 import hmac
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest
@@ -27,7 +25,9 @@ from django.utils import timezone
 from accounts import ratelimit
 from accounts.audit import record
 from accounts.models import AuditEvent, Profile, User
+from accounts.notifications import tell
 from accounts.services.security import end_other_sessions
+from mojeid.crypto import digest_matches, keyed_digest
 from mojeid.messaging import queue_email, queue_sms
 from nia_link import services as nia_link
 
@@ -85,9 +85,7 @@ def normalize_control_code(value: str) -> str:
     return "".join(value.split()).replace("-", "").upper()
 
 
-def _code_hash(*, user_id: int, control_code: str, channel: str, pin: str) -> str:
-    message = f"two-factor-reset:{user_id}:{control_code}:{channel}:{pin}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+CODE_PURPOSE = "two-factor-reset"
 
 
 def _same(expected: str, given: str) -> bool:
@@ -124,12 +122,8 @@ def do_start_reset(user: User, *, request: HttpRequest | None = None) -> TwoFact
         reset = TwoFactorReset.objects.create(
             user=user,
             control_code=control_code,
-            email_code_hash=_code_hash(
-                user_id=user.pk, control_code=control_code, channel="email", pin=email_pin
-            ),
-            phone_code_hash=_code_hash(
-                user_id=user.pk, control_code=control_code, channel="phone", pin=phone_pin
-            ),
+            email_code_hash=keyed_digest(CODE_PURPOSE, user.pk, control_code, "email", email_pin),
+            phone_code_hash=keyed_digest(CODE_PURPOSE, user.pk, control_code, "phone", phone_pin),
             created_at=now,
             expires_at=now + LIFETIME,
         )
@@ -224,10 +218,7 @@ def _wrong_answers(
         ("phone", reset.phone_code_hash, phone_code, "phone_code"),
     ):
         pin = "".join(given.split())
-        expected = _code_hash(
-            user_id=user.pk, control_code=reset.control_code, channel=channel, pin=pin
-        )
-        if not _same(stored, expected):
+        if not digest_matches(stored, CODE_PURPOSE, user.pk, reset.control_code, channel, pin):
             wrong.append(name)
     authenticated = authenticate(request, username=user.get_username(), password=password)
     if authenticated is None or authenticated.pk != user.pk:
@@ -264,11 +255,4 @@ def _complete(reset: TwoFactorReset, *, request: HttpRequest | None) -> None:
         klic_devices=klic_count,
         nia_link_cancelled=nia_link_cancelled,
     )
-    email = Profile.objects.get(pk=user.pk).email
-    if email:
-        queue_email(
-            email,
-            "two_factor_reset_done",
-            {"user": user, "nia_link_cancelled": nia_link_cancelled},
-            user.language,
-        )
+    tell(user, "two_factor_reset_done", nia_link_cancelled=nia_link_cancelled)

@@ -1,4 +1,4 @@
-"""Pages of the two-factor reset. Thin: check who asks, count per address, call the service.
+"""Pages of the two-factor reset. Thin: check who asks, call the flow.
 
 The reset is open only to a user who passed the password step (a pending login). The running
 reset is then remembered in the session, so that the codes can be typed in after the pending
@@ -10,26 +10,24 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from accounts import flows as account_flows
 from accounts import ratelimit
-from accounts.audit import client_address
 from accounts.models import User
 from nia_link.services import NiaUnavailable
 
 from .. import flows
 from ..models import TwoFactorReset
+from . import flows as reset_flows
 from . import services
 from .forms import ResetForm
 
 # A name, not a secret.
 RESET_SESSION_KEY = "mojeid_two_factor_reset"
-STARTS_PER_ADDRESS_PER_HOUR = 10
-ATTEMPTS_PER_ADDRESS_PER_HOUR = 30
 # One message for any wrong answer: which part was wrong must not be learnt by trying.
 REFUSED = gettext_lazy("The codes or the password are not right.")
 NOT_VALID = gettext_lazy(
@@ -44,19 +42,6 @@ DONE = gettext_lazy(
     "Every second factor was removed from your account. Set up a new security key or "
     "MojeID Klíč now."
 )
-
-
-def _count_from_address(request: HttpRequest, action: str, per_hour: int) -> None:
-    ratelimit.hit(action, client_address(request) or "-", limit=per_hour, per_seconds=3600)
-
-
-def _rate_limited_message(error: ratelimit.RateLimited) -> str:
-    minutes = max(1, error.retry_after // 60)
-    return ngettext(
-        "Too many attempts. Try again in %(minutes)d minute.",
-        "Too many attempts. Try again in %(minutes)d minutes.",
-        minutes,
-    ) % {"minutes": minutes}
 
 
 def _reset_of_session(request: HttpRequest) -> TwoFactorReset | None:
@@ -95,10 +80,9 @@ def start(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and not context["helpdesk"]:
         try:
-            _count_from_address(request, "two-factor-reset-start", STARTS_PER_ADDRESS_PER_HOUR)
-            reset = services.do_start_reset(user, request=request)
+            reset = reset_flows.start(request, user)
         except ratelimit.RateLimited as error:
-            context["error"], status = _rate_limited_message(error), 429
+            context["error"], status = ratelimit.retry_message(error), 429
         except services.ContactsNotConfirmed:  # unconfirmed since the page was shown
             context["helpdesk"] = HELPDESK
         else:
@@ -119,12 +103,11 @@ def confirm(request: HttpRequest) -> HttpResponse:
     error, status = "", 200
     if request.method == "POST":
         try:
-            _count_from_address(request, "two-factor-reset-attempt", ATTEMPTS_PER_ADDRESS_PER_HOUR)
             if form.is_valid():
-                services.do_complete_reset(reset, **form.cleaned_data, request=request)
+                reset_flows.complete(request, reset, **form.cleaned_data)
                 return _signed_in(request, reset.user)
         except ratelimit.RateLimited as problem:
-            error, status = _rate_limited_message(problem), 429
+            error, status = ratelimit.retry_message(problem), 429
         except (services.ResetRefused, services.ResetNotRunning):
             error = REFUSED
         except NiaUnavailable as problem:

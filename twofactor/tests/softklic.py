@@ -2,7 +2,9 @@
 
 It does what the phone app does: makes a P-256 key pair, derives the PIN verifier with PBKDF2,
 signs the exact body bytes (raw r‖s, base64url) with a fresh timestamp and nonce, and calls the
-portal through a Django test client.
+portal through a Django test client. Approving needs the number the browser shows: the test reads
+it off the browser's side and picks it (`approve(request, number=…)`), as the user would among the
+three `numbers` the request offers.
 """
 
 import base64
@@ -16,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-API = "/api/klic/v1/"
+API = "/api/klic/v2/"
 PBKDF2_ITERATIONS = 200_000
 
 
@@ -93,8 +95,10 @@ class SoftKlic:
         assert response.status_code == 200, response.content
         return response.json()["requests"]
 
-    def approve(self, request: dict, *, pin: str | None = None, **overrides):
+    def approve(self, request: dict, *, number: int | None, pin: str | None = None, **overrides):
+        """Approve `request` having picked `number` (None: send no number, as a v1 app did)."""
         proof = pin_verifier(self.pin if pin is None else pin, self.salt)
+        picked = {} if number is None else {"number": number}
         return self.call(
             "approve",
             {
@@ -102,9 +106,16 @@ class SoftKlic:
                 "challenge": request["challenge"],
                 "pin_proof": b64url(proof),
                 "method": "pin",
+                **picked,
                 **overrides,
             },
         )
+
+    @staticmethod
+    def decoy(request: dict, shown: int) -> int:
+        """One of the numbers the app offers for `request` that is not the one the browser shows."""
+        assert shown in request["numbers"], (shown, request["numbers"])
+        return next(number for number in request["numbers"] if number != shown)
 
     def deny(self, request: dict):
         return self.call("deny", {"request": request["id"], "challenge": request["challenge"]})

@@ -446,3 +446,93 @@ def test_the_service_refuses_a_name_that_cannot_be_one(signed_in, user, name):
         rename_key(key, name)
 
     assert SecurityKey.objects.get().name == "Klíč"
+
+
+# --- renaming, removing, and the most keys an account holds ----------------------------------------
+
+
+def test_renaming_a_key_needs_a_fresh_proof_and_is_resumed(client, user, key_user, later):
+    stored = SecurityKey.objects.get()
+
+    response = client.post(f"/settings/keys/{stored.pk}/", {"name": "Přejmenovaný"})
+
+    assert response["Location"] == "/account/reauthenticate/"
+    assert SecurityKey.objects.get().name == stored.name, "nothing changed yet"
+    _, resumed = reauthenticate(client, key_user)
+    assert resumed.status_code == 302
+    assert SecurityKey.objects.get().name == "Přejmenovaný"
+    event = AuditEvent.objects.get(kind="security_key_renamed")
+    assert (event.user, event.actor) == (user, user)
+
+
+@pytest.mark.parametrize("flow", ["rename", "remove"])
+def test_the_key_flows_themselves_refuse_without_a_fresh_proof(rf, user, signed_in, flow):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.reauth import ReauthenticationRequired
+    from twofactor import flows
+
+    add_key(signed_in, SoftKey(CERTIFIED, authority=ROOT), name="Klíč")
+    key = SecurityKey.objects.get()
+    request = rf.post("/")
+    request.user = user
+    request.session = SessionStore()
+
+    with pytest.raises(ReauthenticationRequired):
+        if flow == "rename":
+            flows.rename(request, key, "Jiný")
+        else:
+            flows.remove(request, key)
+    assert SecurityKey.objects.get().name == "Klíč"
+
+
+def test_a_key_removed_by_staff_is_audited_with_the_staff_member(signed_in, user, make_user):
+    from twofactor.services import remove_key
+
+    add_key(signed_in, SoftKey(CERTIFIED, authority=ROOT))
+    staff = make_user("operator", email="operator@example.cz", is_staff=True)
+
+    remove_key(SecurityKey.objects.get(), actor=staff)
+
+    event = AuditEvent.objects.get(kind="security_key_removed")
+    assert (event.user, event.actor) == (user, staff)
+
+
+def _copy_key(key: SecurityKey, number: int) -> None:
+    """Another stored key of the same user (the ceremony is tested above; only the count counts)."""
+    SecurityKey.objects.create(
+        user=key.user,
+        name=f"Kopie {number}",
+        credential_id=b64url(f"copy-{number}".encode()),
+        public_key=bytes(key.public_key),
+        aaguid=key.aaguid,
+        attestation_format=key.attestation_format,
+        attestation_object=bytes(key.attestation_object),
+        key_type=key.key_type,
+    )
+
+
+def test_an_account_holds_at_most_ten_keys(signed_in, user):
+    from twofactor.services import MAX_KEYS
+
+    add_key(signed_in, SoftKey(CERTIFIED, authority=ROOT))
+    first = SecurityKey.objects.get()
+    for number in range(MAX_KEYS - 2):
+        _copy_key(first, number)
+    # The tenth: its ceremony starts while there is room, and another key fills the last place.
+    options = post_json(signed_in, "/settings/keys/add/options/")
+    assert options.status_code == 200
+    _copy_key(first, 99)
+    credential = SoftKey(CERTIFIED, authority=ROOT).register(
+        challenge=challenge_of(options), origin=ORIGIN, rp_id=RP_ID
+    )
+
+    late = post_json(
+        signed_in, "/settings/keys/add/verify/", {"credential": credential, "name": "Jedenáctý"}
+    )
+
+    assert late.status_code == 409 and "most security keys" in late.json()["error"]
+    assert SecurityKey.objects.filter(user=user).count() == MAX_KEYS
+    assert post_json(signed_in, "/settings/keys/add/options/").status_code == 409
+    page = signed_in.get("/settings/keys/add/").content.decode()
+    assert "most security keys it can hold (10)" in page and "webauthn-register" not in page

@@ -1,6 +1,7 @@
 """MojeID Klíč through the real pages and the real app API, with a software app (softklic)."""
 
 import json
+import os
 import re
 import time
 from datetime import timedelta
@@ -8,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from accounts.models import AuditEvent
@@ -56,10 +57,19 @@ def password_step(client, user):
     return client.post("/login/", {"login": user.username, "password": PASSWORD})
 
 
-def klic_step(client, user) -> None:
+def klic_step(client, user) -> int:
+    """Password, then the app is asked; returns the number the browser page shows."""
     assert password_step(client, user)["Location"] == "/login/klic/"
     started = client.post("/login/klic/start/")
     assert started.status_code == 200, started.content
+    return started.json()["number"]
+
+
+def reauth_step(client) -> int:
+    """Ask the app to confirm a re-authentication; returns the number the page shows."""
+    started = client.post("/account/reauthenticate/klic/start/")
+    assert started.status_code == 200, started.content
+    return started.json()["number"]
 
 
 def poll(client):
@@ -170,13 +180,13 @@ def test_the_confirmation_names_the_app_it_confirms(signed_in, user):
 
 def test_a_sign_in_approved_in_the_app_completes_in_the_browser_once(client, user, app):
     client.post("/logout/")
-    klic_step(client, user)
+    shown = klic_step(client, user)
     assert poll(client)["status"] == "pending"
     assert client.get("/settings/")["Location"].startswith("/login/"), "not signed in yet"
 
     (request,) = app.requests()
     assert request["service"] and request["browser"] is not None and request["challenge"]
-    assert app.approve(request).json() == {"status": "approved"}
+    assert app.approve(request, number=shown).json() == {"status": "approved"}
 
     answer = poll(client)
     assert answer == {"status": "approved", "redirect": "/settings/"}
@@ -200,11 +210,11 @@ def test_a_denied_sign_in_stays_signed_out(client, user, app):
 
 def test_an_expired_request_cannot_be_approved(client, user, app):
     client.post("/logout/")
-    klic_step(client, user)
+    shown = klic_step(client, user)
     (request,) = app.requests()
 
     with time_machine.travel(timezone.now() + timedelta(minutes=3)):
-        late = app.approve(request)
+        late = app.approve(request, number=shown)
         assert poll(client)["status"] == "expired"
 
     assert (late.status_code, late.json()["error"]) == (410, "expired")
@@ -213,13 +223,13 @@ def test_an_expired_request_cannot_be_approved(client, user, app):
 
 def test_a_replayed_approval_is_refused(client, user, app):
     client.post("/logout/")
-    klic_step(client, user)
+    shown = klic_step(client, user)
     (request,) = app.requests()
-    assert app.approve(request).status_code == 200
+    assert app.approve(request, number=shown).status_code == 200
     body, headers = app.last_body, app.last_headers
 
     replay = app.send("approve", body, headers)
-    again = app.approve(request)  # freshly signed, but decided already
+    again = app.approve(request, number=shown)  # freshly signed, but decided already
 
     assert (replay.status_code, replay.json()["error"]) == (401, "replayed")
     assert (again.status_code, again.json()["error"]) == (409, "not_pending")
@@ -227,12 +237,12 @@ def test_a_replayed_approval_is_refused(client, user, app):
 
 def test_an_approval_for_another_request_is_refused(client, user, app):
     client.post("/logout/")
-    klic_step(client, user)
+    shown = klic_step(client, user)
     other = Client()
     klic_step(other, user)
     first, second = app.requests()
 
-    mixed = app.approve({"id": second["id"], "challenge": first["challenge"]})
+    mixed = app.approve({"id": second["id"], "challenge": first["challenge"]}, number=shown)
 
     assert (mixed.status_code, mixed.json()["error"]) == (400, "wrong_challenge")
     assert poll(client)["status"] == poll(other)["status"] == "pending"
@@ -246,7 +256,7 @@ def test_an_approval_signed_by_another_key_or_device_is_refused(client, user, ap
     petr_browser.post("/login/", {"login": "petr", "password": PASSWORD})
     petr_app = paired_app(petr_browser)
     client.post("/logout/")
-    klic_step(client, user)
+    shown = klic_step(client, user)
     (request,) = app.requests()
 
     forged = app.call(
@@ -254,7 +264,7 @@ def test_an_approval_signed_by_another_key_or_device_is_refused(client, user, ap
         {"request": request["id"], "challenge": request["challenge"], "pin_proof": "A" * 43},
         key=ec.generate_private_key(ec.SECP256R1()),
     )
-    other_device = petr_app.approve(request)
+    other_device = petr_app.approve(request, number=shown)
 
     assert (forged.status_code, forged.json()["error"]) == (401, "bad_signature")
     assert (other_device.status_code, other_device.json()["error"]) == (404, "unknown_request")
@@ -263,9 +273,9 @@ def test_an_approval_signed_by_another_key_or_device_is_refused(client, user, ap
 
 def test_the_approval_belongs_to_the_browser_session_that_asked(client, user, app):
     client.post("/logout/")
-    klic_step(client, user)
+    shown = klic_step(client, user)
     (request,) = app.requests()
-    app.approve(request)
+    app.approve(request, number=shown)
 
     thief = Client()
     password_step(thief, user)  # even with the password, another session cannot take it
@@ -276,15 +286,15 @@ def test_the_approval_belongs_to_the_browser_session_that_asked(client, user, ap
 
 def test_five_wrong_pins_block_the_app_exactly_at_the_fifth(client, user, app, deliver):
     client.post("/logout/")
-    klic_step(client, user)
+    shown = klic_step(client, user)
     (request,) = app.requests()
 
     for left in (4, 3, 2, 1):
-        wrong = app.approve(request, pin="0000")
+        wrong = app.approve(request, number=shown, pin="0000")
         assert (wrong.status_code, wrong.json()["error"]) == (403, "wrong_pin")
         assert wrong.json()["pin_attempts_left"] == left
-    fifth = app.approve(request, pin="0000")
-    right_too_late = app.approve(request)
+    fifth = app.approve(request, number=shown, pin="0000")
+    right_too_late = app.approve(request, number=shown)
 
     assert (fifth.status_code, fifth.json()["error"]) == (423, "blocked")
     assert right_too_late.json()["error"] == "blocked"
@@ -296,13 +306,158 @@ def test_five_wrong_pins_block_the_app_exactly_at_the_fifth(client, user, app, d
 
 def test_a_right_pin_after_four_wrong_ones_resets_the_count(client, user, app):
     client.post("/logout/")
-    klic_step(client, user)
+    shown = klic_step(client, user)
     (request,) = app.requests()
     for _ in range(4):
-        app.approve(request, pin="0000")
+        app.approve(request, number=shown, pin="0000")
 
-    assert app.approve(request).status_code == 200
+    assert app.approve(request, number=shown).status_code == 200
     assert app.status().json()["pin_attempts_left"] == 5
+
+
+# --- number matching: the user picks in the app the number the browser shows ---------------------
+
+
+def test_the_browser_shows_a_number_that_the_app_offers_among_three(client, user, app):
+    client.post("/logout/")
+    password_step(client, user)
+    page = client.get("/login/klic/").content.decode()
+    assert "Pick this number in MojeID Klíč" in page and 'data-role="number"' in page
+
+    shown = klic_step(client, user)
+
+    (request,) = app.requests()
+    numbers = request["numbers"]
+    assert len(set(numbers)) == 3 and all(type(n) is int and 10 <= n <= 99 for n in numbers)
+    assert shown in numbers
+    assert app.requests()[0]["numbers"] == numbers, "every poll offers the same three, in order"
+    assert app.approve(request, number=shown).json() == {"status": "approved"}
+    assert poll(client)["status"] == "approved"
+
+
+def test_the_numbers_are_random_and_so_is_the_place_of_the_right_one(signed_in, user, app):
+    device = KlicDevice.objects.get(user=user)
+    asking = RequestFactory().post("/login/klic/start/")
+    made = [
+        services.create_login_request(device, service="MojeID", http_request=asking)[0]
+        for _ in range(60)
+    ]
+
+    assert len({login.number for login in made}) > 10
+    assert len({login.number_choices.index(login.number) for login in made}) == 3
+
+
+def test_a_re_authentication_shows_its_number_too(signed_in, app):
+    shown = reauth_step(signed_in)
+
+    (request,) = app.requests()
+    assert shown in request["numbers"]
+    assert app.approve(request, number=shown).status_code == 200
+    assert signed_in.get("/account/reauthenticate/klic/status/").json()["status"] == "approved"
+
+
+def test_approving_without_a_number_is_refused_and_changes_nothing(client, user, app):
+    client.post("/logout/")
+    klic_step(client, user)
+    (request,) = app.requests()
+
+    response = app.approve(request, number=None)
+
+    assert (response.status_code, response.json()["error"]) == (400, "bad_request")
+    assert poll(client)["status"] == "pending"
+    assert app.status().json()["pin_attempts_left"] == 5
+
+
+@pytest.mark.parametrize("number", ["42", 42.0, True, None, [42], {"n": 42}], ids=repr)
+def test_a_number_that_is_not_a_json_integer_is_400(client, user, app, number):
+    client.post("/logout/")
+    klic_step(client, user)
+    (request,) = app.requests()
+
+    response = app.call(
+        "approve",
+        {
+            "request": request["id"],
+            "challenge": request["challenge"],
+            "pin_proof": b64url(pin_verifier(app.pin, app.salt)),
+            "number": number,
+        },
+    )
+
+    assert (response.status_code, response.json()["error"]) == (400, "bad_request")
+    assert poll(client)["status"] == "pending", "a malformed call decides nothing"
+
+
+def test_a_wrong_pick_denies_the_sign_in_at_once_without_costing_a_pin_try(
+    client, user, app, deliver
+):
+    client.post("/logout/")
+    shown = klic_step(client, user)
+    (request,) = app.requests()
+
+    wrong = app.approve(request, number=SoftKlic.decoy(request, shown), pin="0000")
+    right_too_late = app.approve(request, number=shown)
+
+    assert wrong.status_code == 403
+    assert wrong.json()["error"] == "wrong_number" and wrong.json()["message"]
+    assert (right_too_late.status_code, right_too_late.json()["error"]) == (409, "not_pending")
+    answer = poll(client)
+    assert answer["status"] == "denied" and "denied" in answer["message"]
+    assert client.get("/settings/")["Location"].startswith("/login/")
+    assert app.status().json() == {"status": "active", "pin_attempts_left": 5}
+    assert app.requests() == []
+    event = AuditEvent.objects.get(user=user, kind="klic_login_denied")
+    assert event.details["reason"] == "wrong_number" and event.actor == user
+    assert not AuditEvent.objects.filter(
+        kind__in=["klic_wrong_pin", "klic_login_approved"]
+    ).exists()
+
+
+def test_a_number_never_offered_denies_too(client, user, app):
+    client.post("/logout/")
+    klic_step(client, user)
+    (request,) = app.requests()
+    never_offered = next(n for n in range(10, 100) if n not in request["numbers"])
+
+    response = app.approve(request, number=never_offered)
+
+    assert (response.status_code, response.json()["error"]) == (403, "wrong_number")
+    assert poll(client)["status"] == "denied"
+
+
+@pytest.mark.parametrize("endpoint", ["pair", "status", "requests", "approve", "deny", "other"])
+def test_the_first_api_version_answers_upgrade_required(endpoint):
+    response = Client().post(f"/api/klic/v1/{endpoint}", b"{}", content_type="application/json")
+
+    assert response.status_code == 410
+    assert response.json()["error"] == "upgrade_required" and response.json()["message"]
+    assert response["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_v1_approval_is_no_way_around_the_number(client, user, app):
+    client.post("/logout/")
+    klic_step(client, user)
+    (request,) = app.requests()
+    proof = b64url(pin_verifier(app.pin, app.salt))
+    body = json.dumps(
+        {
+            "request": request["id"],
+            "challenge": request["challenge"],
+            "pin_proof": proof,
+            "timestamp": int(time.time()),
+            "nonce": b64url(os.urandom(16)),
+        }
+    ).encode()
+
+    response = app.client.post(
+        "/api/klic/v1/approve",
+        body,
+        content_type="application/json",
+        headers={"X-Klic-Signature": app.sign(body), "X-Klic-Device": app.device_id},
+    )
+
+    assert (response.status_code, response.json()["error"]) == (410, "upgrade_required")
+    assert poll(client)["status"] == "pending"
 
 
 # --- unblocking -----------------------------------------------------------------------------------
@@ -321,7 +476,7 @@ def test_without_another_factor_only_the_helpdesk_unblocks(signed_in, user, app,
     assert "only MojeID support can unblock" in response.content.decode()
     assert KlicDevice.objects.get(pk=device.pk).blocked
     staff = make_user("operator", email="operator@example.cz", is_staff=True)
-    services.unblock_by_helpdesk(device, staff=staff)
+    services.unblock_by_helpdesk(device, actor=staff)
     device.refresh_from_db()
     assert not device.blocked and device.failed_pins == 0
     event = AuditEvent.objects.get(kind="klic_unblocked")
@@ -376,9 +531,9 @@ def test_removing_the_app_needs_the_password_and_the_apps_approval(signed_in, us
         refused = signed_in.post("/account/reauthenticate/", {"password": PASSWORD})
         assert refused.status_code == 200, "the password alone is not enough"
 
-        assert signed_in.post("/account/reauthenticate/klic/start/").status_code == 200
+        shown = reauth_step(signed_in)
         (request,) = app.requests()
-        app.approve(request)
+        app.approve(request, number=shown)
         assert signed_in.get("/account/reauthenticate/klic/status/").json()["status"] == "approved"
         done = signed_in.post("/account/reauthenticate/", {"password": PASSWORD})
         assert done.status_code == 302
@@ -418,7 +573,7 @@ def test_an_unknown_device_is_404(device_id):
 
 
 def test_a_get_is_405_json():
-    response = Client().get("/api/klic/v1/status")
+    response = Client().get("/api/klic/v2/status")
     assert response.status_code == 405 and response.json()["error"] == "method_not_allowed"
 
 
@@ -453,7 +608,7 @@ def test_approving_before_the_pairing_is_confirmed_is_refused(signed_in):
 
 def test_the_api_answers_cross_origin_preflights_and_calls():
     preflight = Client().options(
-        "/api/klic/v1/status",
+        "/api/klic/v2/status",
         headers={"Origin": "http://localhost:8001", "Access-Control-Request-Method": "POST"},
     )
     call = SoftKlic(Client()).call("status", {}, device_id="00000000-0000-0000-0000-000000000000")
@@ -486,9 +641,9 @@ def test_adding_the_first_factor_keeps_the_session(signed_in, user):
 
 def test_an_approval_must_be_used_at_once(signed_in, user, app):
     """An approved re-authentication cannot be kept in the session and used an hour later."""
-    assert signed_in.post("/account/reauthenticate/klic/start/").status_code == 200
+    shown = reauth_step(signed_in)
     (request,) = app.requests()
-    app.approve(request)
+    app.approve(request, number=shown)
 
     with time_machine.travel(timezone.now() + timedelta(minutes=3), tick=False):
         state = signed_in.get("/account/reauthenticate/klic/status/").json()["status"]
@@ -535,9 +690,9 @@ def test_unblocking_needs_the_key_proved_in_this_session(client, user, app, back
     # Signed in with the app (just before it got blocked): the key was not used.
     assert password_step(client, user)["Location"] == "/login/key/"
     client.get("/login/klic/")
-    client.post("/login/klic/start/")
+    shown = client.post("/login/klic/start/").json()["number"]
     (request,) = app.requests()
-    app.approve(request)
+    app.approve(request, number=shown)
     assert poll(client)["status"] == "approved"
     _block(device)
 
@@ -557,3 +712,122 @@ def test_at_most_ten_activation_codes_an_hour(signed_in, user):
         services.start_activation(user)
     page = signed_in.post("/settings/klic/set/", follow=True).content.decode()
     assert "Too many activation codes" in page
+
+
+# --- the rules live in the flows and services, not in the views ----------------------------------
+
+
+def bare_request(user, *, reauthenticated_minutes_ago: float | None, key_proved: bool = False):
+    """A POST as a view would pass it to a flow: the user, a session, no middleware around it."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    from accounts.reauth import REAUTH_AT
+    from twofactor.flows import KEY_PROVED_AT
+
+    request = RequestFactory().post("/settings/klic/")
+    request.user = user
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    if reauthenticated_minutes_ago is not None:
+        request.session[REAUTH_AT] = time.time() - reauthenticated_minutes_ago * 60
+    if key_proved:
+        request.session[KEY_PROVED_AT] = time.time()
+    return request
+
+
+@pytest.mark.parametrize("minutes_ago", [None, 6])
+def test_each_klic_flow_asks_for_a_fresh_re_authentication_itself(user, app, minutes_ago):
+    from accounts.reauth import ReauthenticationRequired
+    from twofactor.klic import flows
+
+    device = KlicDevice.objects.get(user=user)
+    _block(device)
+    activations = user.klic_activations.count()
+
+    for flow in (flows.start_set_up, flows.remove, flows.unblock):
+        with pytest.raises(ReauthenticationRequired):
+            flow(bare_request(user, reauthenticated_minutes_ago=minutes_ago))
+
+    assert user.klic_activations.count() == activations, "no new activation code"
+    assert KlicDevice.objects.get(pk=device.pk).blocked, "neither removed nor unblocked"
+    assert not AuditEvent.objects.filter(kind__in=["klic_removed", "klic_unblocked"]).exists()
+
+
+def test_the_flows_act_once_re_authenticated(user, app):
+    from twofactor.klic import flows
+
+    code, activation = flows.start_set_up(bare_request(user, reauthenticated_minutes_ago=1))
+    assert code and activation.user == user
+
+    assert flows.remove(bare_request(user, reauthenticated_minutes_ago=1)) is True
+    assert not KlicDevice.objects.filter(user=user).exists()
+    assert AuditEvent.objects.get(kind="klic_removed").actor == user
+
+
+def test_the_unblock_refusals_are_typed_and_pick_their_message(user, app, backup_key):
+    from accounts.reauth import ReauthenticationRequired
+    from twofactor.exceptions import NoOtherFactor, UnblockedRecently
+    from twofactor.klic import flows
+
+    device = KlicDevice.objects.get(user=user)
+    _block(device)
+    # The window was opened by the app itself (say, a sign-in with it): the key must prove itself.
+    with pytest.raises(ReauthenticationRequired):
+        flows.unblock(bare_request(user, reauthenticated_minutes_ago=1))
+
+    assert flows.unblock(bare_request(user, reauthenticated_minutes_ago=1, key_proved=True))
+    _block(device)
+    with pytest.raises(UnblockedRecently) as recently:
+        flows.unblock(bare_request(user, reauthenticated_minutes_ago=1, key_proved=True))
+    assert recently.value.code == "unblocked_recently"
+
+    user.security_keys.all().delete()
+    with pytest.raises(NoOtherFactor) as no_other:
+        flows.unblock(bare_request(user, reauthenticated_minutes_ago=1, key_proved=True))
+    assert no_other.value.code == "no_other_factor"
+    assert KlicDevice.objects.get(pk=device.pk).blocked
+
+
+def test_a_staff_removal_is_audited_with_the_staff_member_and_told_by_e_mail(
+    user, app, make_user, deliver
+):
+    staff = make_user("operator", email="operator@example.cz", is_staff=True)
+    device = KlicDevice.objects.get(user=user)
+
+    services.remove_device(device, actor=staff)
+
+    event = AuditEvent.objects.get(kind="klic_removed")
+    assert (event.user, event.actor) == (user, staff)
+    assert not KlicDevice.objects.filter(user=user).exists()
+    emails = deliver()[0]
+    assert emails[-1].to == ["jana@example.cz"] and "removed" in emails[-1].subject
+
+
+def test_a_staff_unblock_is_audited_with_the_staff_member_and_told_by_e_mail(
+    user, app, make_user, deliver
+):
+    staff = make_user("operator", email="operator@example.cz", is_staff=True)
+    device = KlicDevice.objects.get(user=user)
+    _block(device)
+
+    services.unblock_by_helpdesk(device, actor=staff)
+
+    event = AuditEvent.objects.get(kind="klic_unblocked")
+    assert (event.user, event.actor) == (user, staff)
+    emails = deliver()[0]
+    assert emails[-1].to == ["jana@example.cz"] and "unblocked" in emails[-1].subject
+
+
+def test_a_stored_activation_code_and_browser_secret_are_keyed_digests(signed_in, user, app):
+    from mojeid.crypto import digest_matches
+
+    code = CODE.search(activation_page(signed_in)).group(1)
+    activation = user.klic_activations.get(used_at=None)
+    assert digest_matches(activation.code_hash, "klic-activation", code.replace("-", ""))
+
+    shown = reauth_step(signed_in)
+    login = KlicLoginRequest.objects.get(number=shown)
+    secret = signed_in.session["mojeid_klic_reauthenticate"]["secret"]
+    assert secret not in login.browser_secret_hash
+    assert digest_matches(login.browser_secret_hash, "klic-browser-secret", secret)

@@ -358,9 +358,9 @@ def test_sending_codes_is_rate_limited_per_account(client, with_factors, deliver
 
 
 def test_sending_codes_is_rate_limited_per_address(client, make_user, deliver, monkeypatch):
-    from twofactor.reset import views
+    from twofactor.reset import flows
 
-    monkeypatch.setattr(views, "STARTS_PER_ADDRESS_PER_HOUR", 1)
+    monkeypatch.setattr(flows, "STARTS_PER_ADDRESS_PER_HOUR", 1)
     jana, petr = make_user("jana"), make_user("petr", email="petr@example.cz")
     add_factors(jana)
     add_factors(petr)
