@@ -173,7 +173,11 @@ else:
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
-ACCOUNTS_ADAPTER = "twofactor.adapter.TwoFactorAccountAdapter"
+# What lower apps ask of higher ones (imports point down only: helpdesk → nia_link → twofactor →
+# accounts → mojeid): accounts asks twofactor for the second sign-in step, twofactor tells the
+# NIA link that the factors were reset.
+ACCOUNTS_ADAPTER = "twofactor.account_adapter.TwoFactorAccountAdapter"
+TWOFACTOR_ADAPTER = "nia_link.adapter.NiaLinkAdapter"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:settings"
 LOGOUT_REDIRECT_URL = "home"

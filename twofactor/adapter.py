@@ -1,48 +1,31 @@
-"""The accounts adapter of this portal: a second factor after the password, once a user has one.
+"""What the second factors tell the apps above them, through an adapter those apps implement.
 
-A security key if the user has any, else MojeID Klíč. This holds for signing in and for
-re-authentication alike, so a stolen session plus a guessed password is not enough to change the
-account.
+`twofactor` may not import `nia_link` (imports point down only), yet removing every factor must
+end the account's NIA link. So the two-factor code calls this adapter, and
+`settings.TWOFACTOR_ADAPTER` names the implementation (the NIA link's,
+`nia_link.adapter.NiaLinkAdapter`). The base class does nothing, which is right for a portal
+without an NIA link.
 """
 
-from django.urls import reverse
+from functools import cache
 
-from accounts.adapter import AccountAdapter
+from django.conf import settings
+from django.utils.module_loading import import_string
 
-from . import flows
-from .klic import flows as klic_flows
-from .klic import services as klic_services
+from accounts.models import User
 
 
-class TwoFactorAccountAdapter(AccountAdapter):
-    def second_step_url(self, request, user, next_url: str) -> str | None:
-        # Any key counts, a blocked one too: a cloned key must not turn into password-only
-        # login. Likewise a blocked Klíč still asks for the second step (where it says so).
-        if user.security_keys.exists():
-            flows.park_login(request, user, next_url)
-            return reverse("twofactor:login_key")
-        if klic_services.active_device(user):
-            flows.park_login(request, user, next_url)
-            return reverse("twofactor:klic:login")
-        return None
+class TwoFactorAdapter:
+    def factors_reset(self, user: User, *, actor: User | None) -> bool:
+        """Every second factor of `user` is being removed, inside the caller's transaction.
 
-    def second_factor_missing(self, request) -> bool:
-        user = request.user
-        if user.is_verified():  # django-otp: a key or the app completed this session's sign-in
-            return False
-        return user.security_keys.exists() or klic_services.active_device(user) is not None
+        Returns True when something the user must hear of ended with them (their NIA link), so
+        that the e-mail can say so. Raises `twofactor.exceptions.LinkedServiceUnavailable` to
+        refuse: the caller's transaction then changes nothing, and the user may try again.
+        """
+        return False
 
-    def reauthentication_template(self, request, user) -> str | None:
-        if user.security_keys.exists():
-            return "twofactor/reauth_key.html"
-        if klic_services.active_device(user):
-            return "twofactor/klic/reauth.html"
-        return None
 
-    def verify_reauthentication(self, request, user, data) -> bool:
-        if user.security_keys.exists():
-            return flows.verify_reauthentication(request, user, data.get("credential", ""))
-        if klic_services.active_device(user):
-            _, device = klic_flows.answer(request, user, purpose=klic_flows.REAUTHENTICATE)
-            return device is not None
-        return True
+@cache
+def get_adapter() -> TwoFactorAdapter:
+    return import_string(settings.TWOFACTOR_ADAPTER)()

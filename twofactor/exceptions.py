@@ -133,3 +133,14 @@ class UnblockedRecently(UnblockRefused):
     """The user unblocked the app themselves less than 24 hours ago."""
 
     code = "unblocked_recently"
+
+
+class LinkedServiceUnavailable(TwoFactorError):
+    """A service above that had to hear of a change (NIA) could not be reached; nothing changed.
+
+    `message` is for the user (the service's own words).
+    """
+
+    def __init__(self, message):
+        self.message = message
+        super().__init__(str(message))

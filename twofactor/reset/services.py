@@ -29,8 +29,8 @@ from accounts.notifications import tell
 from accounts.services.security import end_other_sessions
 from mojeid.crypto import digest_matches, keyed_digest
 from mojeid.messaging import queue_email, queue_sms
-from nia_link import services as nia_link
 
+from ..adapter import get_adapter
 from ..models import KlicActivation, KlicDevice, KlicLoginRequest, SecurityKey, TwoFactorReset
 
 LIFETIME = timedelta(minutes=30)
@@ -240,8 +240,8 @@ def _complete(reset: TwoFactorReset, *, request: HttpRequest | None) -> None:
     KlicActivation.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(
         expires_at=now
     )
-    # May raise NiaUnavailable: the caller's transaction then undoes all of the above.
-    nia_link_cancelled = nia_link.cancel_link(user, reason="two_factor_reset", actor=None)
+    # May raise LinkedServiceUnavailable: the caller's transaction then undoes all of the above.
+    nia_link_cancelled = get_adapter().factors_reset(user, actor=None)
     reset.completed_at = now
     reset.save(update_fields=["completed_at"])
     # A session signed in elsewhere (perhaps by whoever has the lost key) ends too; the browser

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_http_methods
 from accounts import flows as account_flows
 from accounts import ratelimit
 from accounts.models import User
-from nia_link.services import NiaUnavailable
 
 from .. import flows
+from ..exceptions import LinkedServiceUnavailable
 from ..models import TwoFactorReset
 from . import flows as reset_flows
 from . import services
@@ -110,7 +110,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
             error, status = ratelimit.retry_message(problem), 429
         except (services.ResetRefused, services.ResetNotRunning):
             error = REFUSED
-        except NiaUnavailable as problem:
+        except LinkedServiceUnavailable as problem:
             error, status = problem.message, 503
         if error:
             # Empty fields again: echoing what was typed would only vary with the wrong part.

@@ -448,7 +448,7 @@ def test_the_service_refuses_a_name_that_cannot_be_one(signed_in, user, name):
     assert SecurityKey.objects.get().name == "Klíč"
 
 
-# --- renaming, removing, and the most keys an account holds ----------------------------------------
+# --- renaming, removing, and the most keys an account holds -------------------------------------
 
 
 def test_renaming_a_key_needs_a_fresh_proof_and_is_resumed(client, user, key_user, later):
