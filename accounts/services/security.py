@@ -38,7 +38,8 @@ class ResetTokenGenerator(PasswordResetTokenGenerator):
             .values_list("pk", flat=True)
             .first()
         )
-        return f"{user.pk}:{user.password}:{user.session_epoch}:{last_sign_in}:{user.email}:{timestamp}"
+        changing = [user.pk, user.password, user.session_epoch, last_sign_in, user.email]
+        return ":".join(str(part) for part in [*changing, timestamp])
 
 
 reset_tokens = ResetTokenGenerator()

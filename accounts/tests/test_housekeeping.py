@@ -38,9 +38,7 @@ def test_housekeeping_deletes_codes_expired_over_a_week_ago(user):
     assert ancient.pk not in remaining and report["codes_deleted"] == 1
 
 
-def test_an_account_never_confirmed_goes_after_seven_days_and_frees_its_address(
-    client, make_user
-):
+def test_an_account_never_confirmed_goes_after_seven_days_and_frees_its_address(client, make_user):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         make_user("squatter", email="zdenek@example.cz", confirmed=False)

@@ -187,7 +187,7 @@ def test_an_unconfirmed_registration_does_not_keep_the_owner_of_the_address_out(
     response = register(client)
 
     assert response.status_code == 302, "the address was only typed by somebody else"
-    emails, texts = deliver()
+    emails, _texts = deliver()
     client.post("/account/confirm/email/", {"code": _pin(emails[-1].body, 8)})
     owner = User.objects.get(username="zdenek.prilis")
     assert owner.profile.email_confirmed

@@ -20,7 +20,10 @@ from conftest import PASSWORD
 PARALLEL = 12
 
 
-def _guess(username: str, password: str = "wrong-guess") -> int:
+WRONG = "wrong-guess"
+
+
+def _guess(username: str, password: str = WRONG) -> int:
     try:
         client = Client(HTTP_ACCEPT_LANGUAGE="en")
         return client.post("/login/", {"login": username, "password": password}).status_code
