@@ -8,6 +8,7 @@ then calls the domain service, which audits (naming the acting user) and notifie
 from collections.abc import Callable
 
 from django.contrib import auth
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, QueryDict
 
 from . import ratelimit
@@ -85,8 +86,22 @@ def change_password(request: HttpRequest, new_password: str) -> None:
     auth.update_session_auth_hash(request, user)
 
 
+def may_manage(actor: User, user: User) -> bool:
+    """Whether staff member `actor` may change `user`'s account: any citizen's, and their own;
+    other staff accounts only a superuser (else a helpdesk operator could set a superuser's
+    password and sign in as them)."""
+    if actor.is_superuser or actor.pk == user.pk:
+        return True
+    return not (user.is_staff or user.is_superuser)
+
+
 def set_password_for(request: HttpRequest, user: User, new_password: str) -> None:
-    """Staff set another user's password (the helpdesk admin); the user is told by e-mail."""
+    """Staff set another user's password (the helpdesk admin); the user is told by e-mail.
+
+    PermissionDenied when the staff member may not manage `user` (see `may_manage`).
+    """
+    if not may_manage(request.user, user):
+        raise PermissionDenied
     raise_if_reauthentication_required(request)
     ratelimit.hit(
         "password-set-by-staff",

@@ -29,20 +29,33 @@ class RateLimited(Exception):
 def address_key(address: str | None) -> str:
     """What per-address limits count for `address`: the IPv4 address, or the IPv6 /64 network.
 
-    An IPv4 address mapped into IPv6 (`::ffff:192.0.2.1`) counts as the IPv4 address.
+    An IPv4 address mapped into IPv6 (`::ffff:192.0.2.1`) or carried by 6to4 (`2002:c000:201::`,
+    which gives any IPv4 holder a whole /48) counts as that IPv4 address. A port a proxy may
+    have added (`192.0.2.1:5678`, `[2001:db8::1]:443`) is ignored. Anything that is no address
+    at all counts as one shared client, never as a new one per spelling.
     """
     if not address:
         return "-"
-    try:
-        parsed = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return address
-    if parsed.version == 6 and parsed.ipv4_mapped is not None:
-        parsed = parsed.ipv4_mapped
+    parsed = _parse_address(address.strip())
+    if parsed is None:
+        return "unparseable"
+    if parsed.version == 6:
+        parsed = parsed.ipv4_mapped or parsed.sixtofour or parsed
     if parsed.version == 4:
         return str(parsed)
     network = ipaddress.ip_network(f"{parsed}/{IPV6_CLIENT_PREFIX}", strict=False)
     return str(network)
+
+
+def _parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if text.startswith("[") and "]" in text:  # [v6] or [v6]:port
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # v4:port
+        text = text.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
 
 
 def hit(action: str, key: str, *, limit: int, per_seconds: int) -> None:

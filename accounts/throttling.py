@@ -101,8 +101,13 @@ def _locked(names: list[str]) -> Iterator[bool]:
             break
         yield len(taken) == len(names)
     finally:
-        if taken:
-            cache.delete_many(taken)
+        # Only locks still ours: a holder that outlived LOCK_SECONDS must not free the next
+        # holder's lock. (Between get and delete another may take it; the window is a round
+        # trip, against the seconds a lapsed lock was held.)
+        held = cache.get_many(taken) if taken else {}
+        mine = [name for name in taken if held.get(name) == token]
+        if mine:
+            cache.delete_many(mine)
 
 
 class LoginThrottle:

@@ -5,14 +5,16 @@ ModelAdmin shows or excludes: `?body__regex=^1` makes a change list count the me
 starts with 1, which reads a code one character at a time. A model names the fields that must
 never be filtered, searched or sorted in its class attribute `SECRET_FIELDS`; a ModelAdmin built
 on `SecretFieldsAdmin` then refuses every lookup that touches one of them (on the model or across
-a relation: the change list answers 400) and never searches or sorts by one. Whether a secret is
-shown on a change form stays each ModelAdmin's explicit `exclude`.
+a relation: the change list answers 400), never searches or sorts by one, and leaves it out of its
+forms and columns unless its `fields`/`fieldsets` name it on purpose (Django's user admin names
+`password` to show the algorithm and a masked hash, with the link to set a new one).
 
 This package imports nothing of the portal or the simulator, so both may use it (like Django).
 """
 
 from django.contrib import admin
 from django.contrib.admin.options import BaseModelAdmin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 from django.db.models.constants import LOOKUP_SEP
@@ -60,6 +62,21 @@ class SecretFieldsAdmin(BaseModelAdmin):
     def get_sortable_by(self, request):
         sortable = super().get_sortable_by(request)
         return [name for name in sortable if not touches_secret(self.model, name)]
+
+    def get_list_display(self, request):
+        # ?o=N sorts by the Nth column whatever get_sortable_by says: no secret may be a column.
+        shown = super().get_list_display(request)
+        return [
+            name
+            for name in shown
+            if not isinstance(name, str) or not touches_secret(self.model, name)
+        ]
+
+    def get_exclude(self, request, obj=None):
+        excluded = list(super().get_exclude(request, obj) or ())
+        named = set(flatten_fieldsets(self.fieldsets) if self.fieldsets else self.fields or ())
+        hidden = sorted(secret_fields(self.model) - named - set(excluded))
+        return [*excluded, *hidden]
 
     def get_ordering(self, request):
         return [

@@ -53,14 +53,16 @@ def portal_key(setting: str, development_key: str) -> tuple[str, str]:
 
 @transaction.atomic
 def seed_demo_staff() -> list[str]:
-    """The demo clerk and operator (idempotent: the password is hashed again only when it is not
-    the demo password); returns their usernames."""
+    """The demo clerk and operator, made when missing; returns their usernames.
+
+    A demo person that exists already is left as it is: an operator who changed its password or
+    switched it off must not find it reset at the next start (compose seeds on every start).
+    """
     for entry in DEMO_STAFF:
-        member, _created = StaffMember.objects.update_or_create(
+        member, created = StaffMember.objects.get_or_create(
             username=entry["username"], defaults={**entry, "is_active": True}
         )
-        # Only when the password is not the demo one already: hashing anew would change the row.
-        if not member.check_password(DEMO_PASSWORD):
+        if created:
             member.set_password(DEMO_PASSWORD)
             member.save(update_fields=["password"])
     return [entry["username"] for entry in DEMO_STAFF]

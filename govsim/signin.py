@@ -80,6 +80,11 @@ class SignIn:
     def authenticate(self, username: str, password: str, **required: Any) -> models.Model | None:
         """The active person with this username and password (and the `required` field values,
         e.g. `is_clerk=True`), or None — one answer for every failure."""
+        if not username.isascii():
+            # Usernames are ASCII. Past this point the database's case-insensitive match and the
+            # counter's casefold() must agree, which they do not for e.g. a dotless ı.
+            make_password(password)
+            return None
         key = self._failure_key(username)
         # The attempt is counted before the (slow) check, so that parallel guesses cannot all
         # pass the limit while the first ones are still being checked; a success resets it.

@@ -63,6 +63,17 @@ class ProfileInline(adminguard.SecretFieldsAdmin, admin.StackedInline):
         "locked_at",
     ]
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and not account_flows.may_manage(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Looking needs no proof; changing an account (identity fields, status) does.
+        if request.method == "POST":
+            raise_if_reauthentication_required(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is None:  # a new account: staff type its contacts, there is no one to prove them yet
             return ["email_confirmed_at", "phone_confirmed_at", "locked_at"]
@@ -141,6 +152,17 @@ class PortalUserAdmin(adminguard.SecretFieldsAdmin, UserAdmin):
                 formset.changed_objects.append((profile_form.instance, list(changes)))
         return None
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and not account_flows.may_manage(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Looking needs no proof; changing an account (identity fields, status) does.
+        if request.method == "POST":
+            raise_if_reauthentication_required(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
@@ -150,11 +172,11 @@ class PortalUserAdmin(adminguard.SecretFieldsAdmin, UserAdmin):
     def user_change_password(self, request, id, form_url=""):
         """Django's page, but a valid form goes through the portal's flow (re-authentication,
         rate limit, audit with the staff member as actor, e-mail to the user)."""
-        raise_if_reauthentication_required(request)
         user = self.get_object(request, unquote(id))
+        if user is not None and not self.has_change_permission(request, user):
+            raise PermissionDenied
+        raise_if_reauthentication_required(request)
         if request.method == "POST" and user is not None:
-            if not self.has_change_permission(request, user):
-                raise PermissionDenied
             form = self.change_password_form(user, request.POST)
             if form.is_valid():
                 try:

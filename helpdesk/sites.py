@@ -44,7 +44,9 @@ class HelpdeskAdminSite(admin.AdminSite):
         if not user.is_authenticated:
             return redirect_to_login(next_url, login_url=reverse("accounts:login"))
         if staff_with_second_factor(request):
-            if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            if not url_has_allowed_host_and_scheme(
+                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
                 next_url = reverse("admin:index")
             return redirect(next_url)
         if user.is_active and user.is_staff:

@@ -88,6 +88,7 @@ def register(
         verified,
         name=name,
         use_for_public_administration=use_for_public_administration,
+        actor=user,
         request=request,
     )
 

@@ -94,6 +94,7 @@ def add_key(
     *,
     name: str,
     use_for_public_administration: bool,
+    actor: User | object = SELF,
     request: HttpRequest | None = None,
 ) -> SecurityKey:
     """Store a key whose registration ceremony verified.
@@ -129,6 +130,7 @@ def add_key(
         record(
             AuditEvent.Kind.SECURITY_KEY_ADDED,
             user=user,
+            actor=actor,
             request=request,
             key=key.name,
             description=key.description,

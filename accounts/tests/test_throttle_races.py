@@ -63,6 +63,12 @@ def test_a_right_password_among_parallel_ones_signs_in_and_gives_its_attempt_bac
         ("::ffff:198.51.100.7", "198.51.100.7"),
         ("198.51.100.7", "198.51.100.7"),
         ("fe80::1%eth0", "fe80::/64"),
+        ("2002:c000:201::1", "192.0.2.1"),
+        ("2002:c000:201:ffff::1", "192.0.2.1"),
+        ("198.51.100.7:5678", "198.51.100.7"),
+        ("[2001:db8:1:2::9]:443", "2001:db8:1:2::/64"),
+        ("not-an-address", "unparseable"),
+        ("also not one", "unparseable"),
         (None, "-"),
     ],
 )

@@ -211,6 +211,20 @@ def test_after_too_many_failures_even_the_right_password_is_refused(client, cler
     assert client.get(DESK).status_code == 302
 
 
+def test_lookalike_letters_do_not_buy_more_guesses(client, clerk):
+    """PostgreSQL's case-insensitive match takes a dotless ı for an i; the counter must not
+    count it as another name."""
+    lookalike = clerk.username.replace("i", "ı")
+    assert lookalike != clerk.username, "the demo clerk's name has an i"
+    for _ in range(MAX_FAILURES):
+        client.post(LOGIN, {"username": clerk.username, "password": "guess"})
+
+    response = client.post(LOGIN, {"username": lookalike, "password": PASSWORD})
+
+    assert "Wrong username or password" in error_of(response)
+    assert client.get(DESK).status_code == 302
+
+
 def test_an_empty_form_is_a_form_error(client):
     response = client.post(LOGIN, {})
 

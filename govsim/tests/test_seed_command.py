@@ -163,3 +163,19 @@ def test_under_production_settings_a_missing_key_stops_it_and_writes_nothing(set
     assert missing in str(refused.value)
     assert "\n" not in str(refused.value)
     assert counts() == (0, 0, 0, 0, 0, 0, 0)
+
+
+def test_seeding_again_never_resets_what_an_operator_changed(settings):
+    """Compose seeds on every start: a demo operator switched off or given a new password stays
+    so."""
+    settings.GOVSIM_DEMO = True
+    seed()
+    StaffMember.objects.filter(username="spravce").update(is_active=False)
+    clerk = StaffMember.objects.get(username="urednik")
+    clerk.set_password("nove-heslo-uredniku-2027")
+    clerk.save()
+
+    seed()
+
+    assert not StaffMember.objects.get(username="spravce").is_active
+    assert StaffMember.objects.get(username="urednik").check_password("nove-heslo-uredniku-2027")

@@ -285,6 +285,57 @@ def test_the_helpdesk_role_cannot_grant_privileges(operator, user):
     assert list(member.groups.values_list("name", flat=True)) == [HELPDESK_GROUP]
 
 
+@pytest.mark.parametrize("target", ["superuser", "other staff"])
+def test_the_helpdesk_role_cannot_touch_staff_accounts(operator, make_user, target):
+    """Else an operator could set a superuser's password and sign in as them."""
+    _member, browser = operator
+    victim = make_user("root", is_staff=True, is_superuser=target == "superuser")
+
+    password = browser.post(
+        f"/admin/accounts/user/{victim.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    change = browser.post(
+        f"/admin/accounts/user/{victim.pk}/change/", {"username": "root", "is_active": ""}
+    )
+
+    assert password.status_code == 403 and change.status_code == 403
+    victim.refresh_from_db()
+    assert victim.check_password(PASSWORD) and victim.is_active
+
+
+def test_the_set_password_flow_itself_refuses_staff_targets_to_non_superusers(
+    operator, make_user, rf
+):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.exceptions import PermissionDenied
+
+    from accounts import flows
+    from accounts.reauth import mark_authenticated
+
+    member, _browser = operator
+    victim = make_user("root", is_staff=True, is_superuser=True)
+    request = rf.post("/")
+    request.user, request.session = member, SessionStore()
+    mark_authenticated(request, new_session=True)
+
+    with pytest.raises(PermissionDenied):
+        flows.set_password_for(request, victim, NEW_PASSWORD)
+    assert User.objects.get(pk=victim.pk).check_password(PASSWORD)
+
+
+def test_helpdesk_edits_of_an_account_need_a_fresh_proof(operator, user):
+    _member, browser = operator
+    url = f"/admin/accounts/user/{user.pk}/change/"
+    later = timezone.now() + timezone.timedelta(minutes=6)
+    with time_machine.travel(later, tick=False):
+        assert browser.get(url).status_code == 200, "looking needs no proof"
+        response = browser.post(url, {"username": "renamed"})
+
+    assert response["Location"] == "/account/reauthenticate/"
+    assert User.objects.get(pk=user.pk).username == user.username
+
+
 def test_the_helpdesk_role_reads_accounts_and_sets_passwords_but_deletes_nothing(operator, user):
     _member, browser = operator
 

@@ -106,3 +106,12 @@ def test_issuing_an_api_key_shows_it_once_and_stores_its_hash(admin_client, worl
     assert key not in world.portal.api_key_hash
     client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {key}"
     assert client.get("/sim/isds/api/v1/messages").status_code == 200
+
+
+def test_a_box_page_never_shows_the_hash_of_its_api_key(admin_client, world):
+    box = world.portal
+    assert box.api_key_hash
+
+    html = admin_client.get(f"{ADMIN}databox/{box.pk}/change/").content.decode()
+
+    assert box.api_key_hash not in html
