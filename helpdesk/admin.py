@@ -63,17 +63,6 @@ class ProfileInline(adminguard.SecretFieldsAdmin, admin.StackedInline):
         "locked_at",
     ]
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        if obj is not None and not account_flows.may_manage(request.user, obj):
-            return False
-        return super().has_change_permission(request, obj)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # Looking needs no proof; changing an account (identity fields, status) does.
-        if request.method == "POST":
-            raise_if_reauthentication_required(request)
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
     def get_readonly_fields(self, request, obj=None):
         if obj is None:  # a new account: staff type its contacts, there is no one to prove them yet
             return ["email_confirmed_at", "phone_confirmed_at", "locked_at"]
