@@ -212,7 +212,7 @@ def test_after_too_many_failures_even_the_right_password_is_refused(client, cler
 
 
 def test_lookalike_letters_do_not_buy_more_guesses(client, clerk):
-    """PostgreSQL's case-insensitive match takes a dotless ı for an i; the counter must not
+    """PostgreSQL's case-insensitive match takes a dotless i (U+0131) for an i; the counter must not
     count it as another name."""
     lookalike = clerk.username.replace("i", "ı")
     assert lookalike != clerk.username, "the demo clerk's name has an i"
