@@ -113,6 +113,10 @@ MIDDLEWARE = [
     "accounts.middleware.ReauthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+if DEBUG and not GOVSIM_STANDALONE:
+    # Development: http://127.0.0.1:8000/… is redirected to http://localhost:8000/…, where
+    # WebAuthn works (browsers refuse it on a bare IP address).
+    MIDDLEWARE.insert(1, "mojeid.middleware.DevelopmentHostMiddleware")
 if GOVSIM_STANDALONE:
     # The simulator on its own is another system: the portal's session rules (second factor,
     # re-authentication, session lifetime) and its login pages do not exist there.
