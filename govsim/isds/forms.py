@@ -1,5 +1,6 @@
-"""Forms of the data box system's web pages: the prepared message (concept). The sign-in's form is
-the simulator's own (`govsim.forms.SignInForm`)."""
+"""Forms of the data box system's web pages: the prepared message (concept), a new message written
+in a box, and the sending of either. The sign-in's form is the simulator's own
+(`govsim.forms.SignInForm`)."""
 
 import re
 
@@ -37,6 +38,28 @@ class ConceptForm(forms.Form):
         return self.cleaned_data["text"].replace("\r\n", "\n")
 
 
+def refuse_same_box(sender: str | None, recipient: str | None) -> None:
+    """A box does not send to itself (the real system refuses it too)."""
+    if sender and sender == recipient:
+        raise forms.ValidationError(
+            _("A data box cannot send a message to itself."), code="same_box"
+        )
+
+
+class WriteForm(ConceptForm):
+    """A new message written in one of the person's boxes (`sender`, from the page's address):
+    the same fields as a concept, checked before the check-and-send page shows it."""
+
+    def __init__(self, *args, sender: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sender = sender
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        refuse_same_box(self.sender, cleaned.get("to"))
+        return cleaned
+
+
 class SendForm(ConceptForm):
     """The concept as sent: which of the person's boxes sends it, and the form's one-time token."""
 
@@ -45,8 +68,5 @@ class SendForm(ConceptForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if cleaned.get("sender") and cleaned.get("sender") == cleaned.get("to"):
-            raise forms.ValidationError(
-                _("A data box cannot send a message to itself."), code="same_box"
-            )
+        refuse_same_box(cleaned.get("sender"), cleaned.get("to"))
         return cleaned

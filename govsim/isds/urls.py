@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", views.logout, name="logout"),
     path("concept/", views.concept, name="concept"),
     path("box/<str:box_id>/", views.box, name="box"),
+    path("box/<str:box_id>/new/", views.write, name="write"),
     path("message/<int:pk>/", views.message, name="message"),
     path("api/v1/messages", views.api_messages, name="api_messages"),
     # Every other path under the API: a JSON 404 as well, not the site's HTML page.

@@ -1,10 +1,11 @@
 """Web pages and the JSON API of the simulated data box system, mounted at /sim/isds/.
 
-Pages: sign-in of a data box person, the boxes they act for, a box's messages, one message, and
-the prepared message ("concept") that a service such as the portal links to:
-`concept/?to=<box ID>&subject=<text>&text=<text>`. API: `api/v1/messages`, the receiving box's
-messages after a cursor; any other path under `api/` is a JSON 404. The views only parse input
-and call `services`.
+Pages: sign-in of a data box person, the boxes they act for, a box's messages, one message, the
+prepared message ("concept") that a service such as the portal links to:
+`concept/?to=<box ID>&subject=<text>&text=<text>`, and a new message written in a box
+(`box/<box ID>/new/`), which goes on to the same check-and-send page as a concept. API:
+`api/v1/messages`, the receiving box's messages after a cursor; any other path under `api/` is a
+JSON 404. The views only parse input and call `services`.
 """
 
 import secrets
@@ -14,6 +15,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import MAX_URL_LENGTH
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -25,7 +27,7 @@ from govsim.outage import unless_down
 from govsim.signin import next_page
 
 from . import services
-from .forms import ConceptForm, SendForm
+from .forms import ConceptForm, SendForm, WriteForm
 from .models import BoxAccess, Message, Person
 
 SYSTEM = "isds"
@@ -34,7 +36,13 @@ CONCEPT_FIELDS = ("to", "subject", "text")
 
 
 def _login_redirect(next_url: str) -> HttpResponse:
-    return redirect(f"{reverse('govsim:isds:login')}?{urlencode({'next': next_url})}")
+    """To the sign-in, and back to `next_url` after it. An address longer than the sign-in would
+    go back to (`govsim.signin.next_page` refuses it) is left out: carried along it could even
+    pass Django's redirect limit, a DisallowedRedirect instead of the sign-in page."""
+    login = reverse("govsim:isds:login")
+    if len(next_url) > MAX_URL_LENGTH:
+        return redirect(login)
+    return redirect(f"{login}?{urlencode({'next': next_url})}")
 
 
 @unless_down(SYSTEM, api=False)
@@ -147,15 +155,31 @@ def _invalid_concept(request: HttpRequest, form: ConceptForm, person: Person | N
     )
 
 
+def _written_in(request: HttpRequest, person: Person) -> BoxAccess | None:
+    """The box whose "New message" form the message posted here was written in, if any: it is
+    sent from that box, and a problem with it is shown on that form."""
+    box_id = request.POST.get("written_in", "")
+    return next((a for a in services.boxes_of(person) if a.box.box_id == box_id), None)
+
+
 def _concept_page(
-    request: HttpRequest, person: Person, form: ConceptForm, token: str, status: int = 200
+    request: HttpRequest,
+    person: Person,
+    form: ConceptForm,
+    token: str,
+    status: int = 200,
+    *,
+    written_in: BoxAccess | None = None,
 ) -> HttpResponse:
-    access = services.boxes_of(person)
+    """The check-and-send page of a concept, or of a message written in the box `written_in`
+    (then sent from that box only)."""
+    access = [written_in] if written_in else services.boxes_of(person)
     chosen = request.POST.get("sender") or (access[0].box.box_id if access else "")
     context = {
         "person": person,
         "access": access,
         "chosen": chosen,
+        "written_in": written_in,
         "recipient": form.recipient,
         "subject": form.cleaned_data["subject"],
         "text": form.cleaned_data["text"],
@@ -163,6 +187,17 @@ def _concept_page(
         "errors": [*form.non_field_errors(), *form.errors.get("sender", [])],
     }
     return render(request, "govsim/isds/concept.html", context, status=status)
+
+
+def _write_page(
+    request: HttpRequest, person: Person, access: BoxAccess, form: WriteForm, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "govsim/isds/write.html",
+        {"person": person, "access": access, "form": form},
+        status=status,
+    )
 
 
 @unless_down(SYSTEM, api=False)
@@ -188,7 +223,13 @@ def _send(request: HttpRequest, person: Person | None) -> HttpResponse:
         return _login_redirect(f"{request.path}?{query}")
     form = SendForm(request.POST)
     valid = form.is_valid()
+    written_in = _written_in(request, person)
     if any(name in form.errors for name in CONCEPT_FIELDS):
+        if written_in is not None:
+            # E.g. the recipient's box was made inaccessible meanwhile: say so on the form.
+            retry = WriteForm(request.POST, sender=written_in.box.box_id)
+            retry.is_valid()
+            return _write_page(request, person, written_in, retry, status=400)
         return _invalid_concept(request, form, person)
     sender = request.POST.get("sender", "")
     if sender and not any(access.box.box_id == sender for access in services.boxes_of(person)):
@@ -197,7 +238,9 @@ def _send(request: HttpRequest, person: Person | None) -> HttpResponse:
         )
     if not valid:
         token = request.POST.get("token") or secrets.token_urlsafe(32)
-        return _concept_page(request, person, form, token=token[:64], status=400)
+        return _concept_page(
+            request, person, form, token=token[:64], status=400, written_in=written_in
+        )
     data = form.cleaned_data
     try:
         sent = services.send_message(
@@ -210,6 +253,28 @@ def _send(request: HttpRequest, person: Person | None) -> HttpResponse:
     # The message page says "sent" (a flag in the address, not a flash message: in the embedded
     # stack the session's message queue is the portal's too).
     return redirect(f"{reverse('govsim:isds:message', args=[sent.pk])}?sent=1")
+
+
+@unless_down(SYSTEM, api=False)
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def write(request: HttpRequest, box_id: str) -> HttpResponse:
+    """A new message from one of the person's boxes: recipient box ID, subject and text; once
+    they are valid, the same check-and-send page as a prepared message (nothing is sent here)."""
+    person = services.signed_in_person(request)
+    if person is None:
+        # Back to this form after signing in (what a signed-out POST carried is not kept).
+        return _login_redirect(request.path)
+    access = _access_or_404(person, box_id)
+    if request.method != "POST":
+        return _write_page(request, person, access, WriteForm(sender=box_id))
+    if "edit" in request.POST:  # back from the check page to change it
+        values = {name: request.POST.get(name, "") for name in CONCEPT_FIELDS}
+        return _write_page(request, person, access, WriteForm(initial=values, sender=box_id))
+    form = WriteForm(request.POST, sender=box_id)
+    if not form.is_valid():
+        return _write_page(request, person, access, form, status=400)
+    return _concept_page(request, person, form, token=secrets.token_urlsafe(32), written_in=access)
 
 
 @csrf_exempt  # an API called with a key, not by a browser: a POST gets 405 JSON, not a CSRF page

@@ -7,6 +7,7 @@ from . import api, views
 app_name = "nia"
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("saml/metadata/", views.metadata, name="metadata"),
     path("saml/sso/", views.single_sign_on, name="sso"),
     path("login/<str:login_id>/", views.choose_means, name="choose"),

@@ -1,6 +1,6 @@
-"""The pages of the simulated NIA: metadata, the SSO endpoint, and the login a citizen goes
-through — choice of means, eObčanka (card + PIN), consent — ending in an auto-submitting
-HTTP-POST form that carries the signed SAMLResponse to the service.
+"""The pages of the simulated NIA: its own page, metadata, the SSO endpoint, and the login a
+citizen goes through — choice of means, eObčanka (card + PIN), consent — ending in an
+auto-submitting HTTP-POST form that carries the signed SAMLResponse to the service.
 
 An accepted AuthnRequest becomes a "login" kept in the session under a random id; each step reads
 it back, so the service, the request id and the address of the answer never come from the form.
@@ -196,6 +196,17 @@ def _answer_error(request: HttpRequest, login: Login, status: str, message: str)
         return _answered_already(request, login)
     saml_response = idp.error_response(request, login.service, login.pending, status, message)
     return _post_to_service(request, login, saml_response)
+
+
+# --- NIA's own page --------------------------------------------------------------------------
+
+
+@require_safe
+@unless_down("nia", api=False)
+def home(request: HttpRequest) -> HttpResponse:
+    """What the simulated NIA is and where its endpoints are; a sign-in starts at a service."""
+    services_here = ServiceProvider.objects.filter(active=True).order_by("name")
+    return render(request, "govsim/nia/home.html", {"services": services_here})
 
 
 # --- SAML endpoints -------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def test_the_app_page_renders_with_its_script_and_the_pairing_form(client):
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert '<html lang="en">' in page
+    assert '<html lang="en" data-time-zone="Europe/Prague">' in page
     assert 'src="/static/govsim/klic.js"' in page
     assert 'href="/static/govsim/klic.css"' in page
     for element in ('id="pair-form"', 'id="pair-input"', 'id="pin"', 'id="pin-again"'):
@@ -293,7 +293,8 @@ def app(live_server):
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            context = browser.new_context(locale="en-GB")
+            # A phone abroad: the app still shows Prague time, as the portal does.
+            context = browser.new_context(locale="en-GB", timezone_id="America/New_York")
             page = context.new_page()
             page.set_default_timeout(15_000)
             page.route(f"**{API}**", portal.handle)
@@ -494,7 +495,7 @@ def test_a_request_is_listed_and_approved_with_the_pin(app):
     page.fill("#approve-pin", PIN)
     page.click("#approve-confirm")
 
-    expect(page.locator("#notice")).to_have_text("Sign-in to Portál občana approved.")
+    expect(page.locator("#notice")).to_have_text("Approved: “Portál občana”")
     expect(page.locator(".request")).to_have_count(0)
     [call] = portal.calls_to("approve")
     assert call.body["request"] == wanted["id"]
@@ -504,6 +505,42 @@ def test_a_request_is_listed_and_approved_with_the_pin(app):
     assert call.body["pin_proof"] == portal.pair_body["pin_verifier"]
     assert call.headers["x-klic-device"] == portal.device_id
     assert wanted["state"] == "approved"
+
+
+@browser_test
+def test_the_portals_own_sign_in_reads_as_one_approval(app):
+    """The portal names its own sign-in "MojeID sign-in": the notice quotes it, never "Sign-in
+    to MojeID sign-in approved."."""
+    from playwright.sync_api import expect
+
+    page, origin, portal = app
+    pair_and_activate(page, origin, portal)
+    wanted = portal.add_request(service="MojeID sign-in")
+    expect(page.locator(".request")).to_have_count(1, timeout=WAIT)
+
+    pick(page, wanted["shown"])
+    page.fill("#approve-pin", PIN)
+    page.click("#approve-confirm")
+
+    expect(page.locator("#notice")).to_have_text("Approved: “MojeID sign-in”")
+    assert "Sign-in to" not in page.locator("#notice").inner_text()
+
+
+@browser_test
+def test_times_are_shown_in_prague_time_whatever_the_phones_clock(app):
+    """The browser runs in New York; the request's times are Prague's, as on the portal."""
+    from playwright.sync_api import expect
+
+    page, origin, portal = app
+    assert page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") == "America/New_York"
+    pair_and_activate(page, origin, portal)
+    # 12:00 UTC in January is 13:00 in Prague (07:00 in New York); in July 14:00 (CEST).
+    portal.add_request(created_at="2026-01-15T12:00:00Z", expires_at="2026-07-15T12:02:00Z")
+
+    item = page.locator(".request")
+    expect(item).to_have_count(1, timeout=WAIT)
+    expect(item.locator(".time")).to_have_text("Jan 15, 2026, 1:00:00 PM")
+    expect(item.locator(".expires")).to_have_text("Jul 15, 2026, 2:02:00 PM")
 
 
 @browser_test
@@ -543,7 +580,7 @@ def test_a_request_is_denied(app):
 
     page.locator(".request .deny").click()
 
-    expect(page.locator("#notice")).to_have_text("Sign-in to ePrescription denied.")
+    expect(page.locator("#notice")).to_have_text("Denied: “ePrescription”")
     expect(page.locator(".request")).to_have_count(0)
     [call] = portal.calls_to("deny")
     assert set(call.body) == {"request", "challenge", "timestamp", "nonce"}
@@ -626,7 +663,7 @@ def test_with_biometrics_the_fingerprint_approves(app):
     pick(page, wanted["shown"])
     page.click("#approve-fingerprint")
 
-    expect(page.locator("#notice")).to_have_text("Sign-in to Datové schránky approved.")
+    expect(page.locator("#notice")).to_have_text("Approved: “Datové schránky”")
     [call] = portal.calls_to("approve")
     assert call.body["method"] == "biometrics"
     assert call.body["number"] == wanted["shown"]

@@ -19,6 +19,7 @@ for path in ("/healthz", "/rob/api/v1/changes", "/isds/", "/nia/saml/metadata/",
              "/klic/", "/outbox/", "/admin/"):
     resolve(path)
 print(reverse("govsim:klic"), reverse("govsim_admin:index"))
+print(resolve("/").view_name, resolve("/nia/").view_name)
 """
 
 
@@ -31,4 +32,4 @@ def test_the_standalone_simulator_serves_every_system_without_the_portals_middle
     )
 
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.split() == ["/klic/", "/admin/"]
+    assert result.stdout.split() == ["/klic/", "/admin/", "govsim:home", "govsim:nia:home"]

@@ -345,11 +345,14 @@
 
   // --- Requests ---------------------------------------------------------------------------
 
+  // In the page's language and the portal's time zone (the page's data-time-zone, Prague), not
+  // the phone's: the times must match what the portal's page in the browser shows.
   function when(iso) {
     var date = new Date(iso);
     if (!iso || isNaN(date.getTime())) return t("unknown");
-    return new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-      dateStyle: "medium", timeStyle: "medium",
+    var root = document.documentElement;
+    return new Intl.DateTimeFormat(root.lang || undefined, {
+      dateStyle: "medium", timeStyle: "medium", timeZone: root.dataset.timeZone || undefined,
     }).format(date);
   }
 

@@ -112,3 +112,26 @@ def test_a_malformed_login_is_refused_without_error(client, world):
 
     assert response.status_code == 200
     assert SESSION_KEY not in client.session
+
+
+LONG = "b" * 17_000
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "development"])
+@pytest.mark.parametrize(
+    "page",
+    [f"/sim/isds/?x={LONG}", f"/sim/isds/box/jnovak1/?x={LONG}", f"/sim/isds/box/{LONG}/new/"],
+    ids=["index", "box", "new-message"],
+)
+def test_an_overlong_address_signs_in_without_coming_back_to_it(
+    client, world, settings, debug, page
+):
+    """Too long to come back to (the sign-in refuses such a `next`): the sign-in page all the
+    same, never a DisallowedRedirect (a 400 page, a traceback in development)."""
+    settings.DEBUG = debug
+    client.raise_request_exception = False
+
+    response = client.get(page)
+
+    assert response.status_code == 302
+    assert response["Location"] == LOGIN_URL
