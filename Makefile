@@ -13,7 +13,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-## Start the portal on the embedded default (SQLite, file broker, mail to var/) at http://127.0.0.1:8000
+## Start the portal on the embedded default (SQLite, file broker, mail to var/) at http://localhost:8000
+## (not 127.0.0.1: browsers refuse security keys on an IP address; development redirects it)
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_demo_data

@@ -9,8 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import LOCKED_FIELDS, Profile, User
-from .services.contacts import Channel, channel_taken
+from .models import LOCKED_FIELDS, PROFILE_FIELDS, Profile, User
 from .validators import (
     normalize_phone,
     normalize_postal_code,
@@ -82,10 +81,9 @@ class RegistrationForm(forms.Form):
         return username
 
     def clean_email(self) -> str:
-        email = _clean_email(self.cleaned_data["email"])
-        if channel_taken(Channel.EMAIL, email):
-            raise ValidationError(_("An account with this e-mail address already exists."))
-        return email
+        # Whether another account has the address is not said here (sign-in and the password
+        # reset do not say it either): the registration service tells that account's owner.
+        return _clean_email(self.cleaned_data["email"])
 
     def clean_phone(self) -> str:
         return normalize_phone(self.cleaned_data["phone"])
@@ -225,22 +223,44 @@ class PhoneChangeForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
-    """The identity part of the profile. On a locked profile the model refuses every change."""
+    """The profile as the citizen edits it. On a locked profile the register's fields are shown
+    read-only with the reason, and only the rest (the organisation) can be changed.
+
+    A locked field that arrives anyway (a page opened before the lock, or a hand-made request)
+    goes to the model, whose lock refuses a change with its "Locked" error; an unchanged value
+    passes.
+    """
 
     class Meta:
         model = Profile
-        fields = list(LOCKED_FIELDS)
+        fields = list(PROFILE_FIELDS)
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.locked_fields = list(LOCKED_FIELDS) if self.instance.is_locked else []
+        for name in self.locked_fields:
+            field = self.fields[name]
+            field.disabled = True
+            field.help_text = _("From the base register of inhabitants, kept in sync with it.")
 
     def clean_birth_date(self):
         birth_date = self.cleaned_data.get("birth_date")
-        if birth_date and not date(1900, 1, 1) <= birth_date <= timezone.localdate():
+        if (
+            "birth_date" not in self.locked_fields
+            and birth_date
+            and not date(1900, 1, 1) <= birth_date <= timezone.localdate()
+        ):
             raise ValidationError(_("Enter a date of birth between 1900 and today."))
         return birth_date
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("postal_code") and cleaned.get("country"):
+        for name in self.locked_fields:
+            # Browsers send no disabled field: one that came is checked against the lock.
+            if self.add_prefix(name) in self.data:
+                cleaned[name] = self._posted(name)
+        if cleaned.get("postal_code") and cleaned.get("country") and not self.locked_fields:
             try:
                 cleaned["postal_code"] = normalize_postal_code(
                     cleaned["postal_code"], cleaned["country"]
@@ -248,3 +268,13 @@ class ProfileForm(forms.ModelForm):
             except ValidationError as error:
                 self.add_error("postal_code", error)
         return cleaned
+
+    def _posted(self, name: str):
+        """What was posted for the disabled field `name`, as its type; unreadable input counts
+        as a change (the model then refuses it)."""
+        field = self.fields[name]
+        raw = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+        try:
+            return field.to_python(raw)
+        except ValidationError:
+            return raw

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
@@ -32,8 +32,10 @@ LOCKED_FIELDS = (
     "city",
     "postal_code",
     "country",
-    "organisation",
 )
+# What the citizen edits on the profile page: the identity fields (unless locked) and the
+# organisation, which no register holds, so it stays theirs to change on a locked profile too.
+PROFILE_FIELDS = (*LOCKED_FIELDS, "organisation")
 
 _identity_writes_allowed: ContextVar[bool] = ContextVar("identity_writes_allowed", default=False)
 
@@ -317,6 +319,10 @@ class AuditEvent(models.Model):
 
     class Kind(models.TextChoices):
         REGISTERED = "registered", _("Account registered")
+        REGISTRATION_EMAIL_TAKEN = (
+            "registration_email_taken",
+            _("Somebody registered with this account's e-mail address"),
+        )
         UNCONFIRMED_ACCOUNT_DELETED = (
             "unconfirmed_account_deleted",
             _("Account deleted: e-mail never confirmed"),
@@ -386,4 +392,4 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["user", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+        return f"{formats.localize(timezone.localtime(self.created_at))} {self.get_kind_display()}"

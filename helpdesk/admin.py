@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 import adminguard
 from accounts import flows as account_flows
 from accounts import ratelimit
-from accounts.models import LOCKED_FIELDS, AuditEvent, Profile, User
+from accounts.models import LOCKED_FIELDS, PROFILE_FIELDS, AuditEvent, Profile, User
 from accounts.reauth import raise_if_reauthentication_required
 from accounts.services.profile import update_profile
 from mojeid.models import OutboxMessage
@@ -55,7 +55,7 @@ class ProfileInline(adminguard.SecretFieldsAdmin, admin.StackedInline):
     min_num = 1
     max_num = 1
     fields = [
-        *LOCKED_FIELDS,
+        *PROFILE_FIELDS,
         "email",
         "email_confirmed_at",
         "phone",
@@ -134,7 +134,7 @@ class PortalUserAdmin(adminguard.SecretFieldsAdmin, UserAdmin):
             changes = {
                 name: profile_form.cleaned_data[name]
                 for name in profile_form.changed_data
-                if name in LOCKED_FIELDS
+                if name in PROFILE_FIELDS
             }
             if changes:
                 update_profile(form.instance, changes, actor=request.user, request=request)

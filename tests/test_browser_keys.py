@@ -116,3 +116,27 @@ def _register_and_sign_in(browser_page, make_user):
         page.wait_for_url(f"{origin}/settings/#two-factor")
         assert "The security key is removed." in page.text_content("main")
     assert not SecurityKey.objects.exists()
+
+
+def test_on_a_bare_ip_address_the_page_says_where_security_keys_work(browser_page, make_user):
+    """Browsers refuse WebAuthn at http://127.0.0.1:…; the page names the localhost address."""
+    page, origin = browser_page
+    address = origin.replace("localhost", "127.0.0.1")
+    make_user("jana")
+    try:
+        page.goto(f"{address}/login/")
+        page.fill("#id_login", "jana")
+        page.fill("#id_password", PASSWORD)
+        page.click("button.button")
+        page.wait_for_url(f"{address}/settings/")
+
+        page.goto(f"{address}/settings/keys/add/")
+        page.click("#webauthn-register button[type=submit]")
+        alert = page.locator("#webauthn-register [role=alert]")
+        alert.wait_for(state="visible")
+        message = alert.text_content()
+    finally:
+        connections.close_all()
+
+    assert "do not work at an IP address" in message
+    assert f"{origin}/settings/keys/add/" in message

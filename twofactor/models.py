@@ -14,7 +14,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 
@@ -220,7 +220,11 @@ class KlicActivation(models.Model):
         verbose_name_plural = _("MojeID Klíč activations")
 
     def __str__(self) -> str:
-        return f"activation for {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+        # Shown in the admin (a device's activation): whose, and until when in local time.
+        return _("Activation code of %(user)s, valid until %(time)s") % {
+            "user": self.user,
+            "time": formats.localize(timezone.localtime(self.expires_at)),
+        }
 
 
 class KlicLoginRequest(models.Model):
@@ -293,4 +297,7 @@ class TwoFactorReset(models.Model):
         verbose_name_plural = _("two-factor resets")
 
     def __str__(self) -> str:
-        return f"two-factor reset of {self.user_id} from {self.created_at:%Y-%m-%d %H:%M}"
+        return _("Two-factor reset of %(user)s, started %(time)s") % {
+            "user": self.user,
+            "time": formats.localize(timezone.localtime(self.created_at)),
+        }

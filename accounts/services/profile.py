@@ -12,13 +12,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..audit import record
-from ..models import LOCKED_FIELDS, AuditEvent, Profile, User, identity_writes_allowed
+from ..models import (
+    LOCKED_FIELDS,
+    PROFILE_FIELDS,
+    AuditEvent,
+    Profile,
+    User,
+    identity_writes_allowed,
+)
 
-EDITABLE_FIELDS = frozenset(LOCKED_FIELDS)
+# What `update_profile` changes; the register's data (`apply_register_data`) is LOCKED_FIELDS.
+EDITABLE_FIELDS = frozenset(PROFILE_FIELDS)
+REGISTER_FIELDS = frozenset(LOCKED_FIELDS)
 
 
 def update_profile(user: User, changes: dict, *, actor: User, request=None) -> list[str]:
-    """Apply `changes` (identity fields) to the profile; returns the names that changed.
+    """Apply `changes` (identity fields, organisation) to the profile; returns the names that
+    changed.
 
     Raises ProfileLocked when the profile is locked and a locked field would change.
     """
@@ -42,7 +52,7 @@ def update_profile(user: User, changes: dict, *, actor: User, request=None) -> l
 
 def apply_register_data(user: User, data: dict, *, actor: User | None, source: str) -> list[str]:
     """Overwrite identity fields with data from the base register, locked or not."""
-    unknown = set(data) - EDITABLE_FIELDS
+    unknown = set(data) - REGISTER_FIELDS
     if unknown:
         raise ValueError(f"not register fields: {', '.join(sorted(unknown))}")
     with transaction.atomic(), identity_writes_allowed():

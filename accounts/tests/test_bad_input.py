@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from accounts.models import LOCKED_FIELDS, AuditEvent, ContactCode, Profile, User
+from accounts.models import PROFILE_FIELDS, AuditEvent, ContactCode, Profile, User
 from accounts.services.contacts import send_code
 from conftest import PASSWORD
 from mojeid.models import OutboxMessage
@@ -369,7 +369,7 @@ PROFILE_CASES = [
 
 
 def _stored_profile(user) -> dict:
-    return Profile.objects.filter(pk=user.pk).values(*LOCKED_FIELDS).get()
+    return Profile.objects.filter(pk=user.pk).values(*PROFILE_FIELDS).get()
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
 """The profile lock.
 
-When a profile is locked, first name, last name, birth date, permanent address (street, city,
-postal code, country) and organisation cannot change through any path — the settings form, the
-admin, the `update_profile` command or the shell (ORM and raw SQL) — except through
-`apply_register_data`, the one service that applies data from the base register.
+When a profile is locked, first name, last name, birth date and permanent address (street, city,
+postal code, country) cannot change through any path — the settings form, the admin, the
+`update_profile` command or the shell (ORM and raw SQL) — except through `apply_register_data`,
+the one service that applies data from the base register. The organisation is no register field:
+the citizen keeps editing it (issue 10; this departs from DESIGN.md §4, which listed it).
 """
 
+import re
 from datetime import date
 from io import StringIO
 
@@ -15,7 +17,14 @@ from django.db import IntegrityError, connection, transaction
 from django.forms import CheckboxInput
 from django.utils import timezone
 
-from accounts.models import LOCKED_FIELDS, AuditEvent, Profile, ProfileLocked, User
+from accounts.models import (
+    LOCKED_FIELDS,
+    PROFILE_FIELDS,
+    AuditEvent,
+    Profile,
+    ProfileLocked,
+    User,
+)
 from accounts.services.profile import (
     apply_register_data,
     lock_profile,
@@ -57,7 +66,7 @@ def _stored(user) -> dict:
 
 def _form_data(profile: Profile, **changes) -> dict:
     """The settings form as the edit page would submit it, with `changes` typed in."""
-    data = {name: getattr(profile, name) or "" for name in LOCKED_FIELDS}
+    data = {name: getattr(profile, name) or "" for name in PROFILE_FIELDS}
     data["birth_date"] = profile.birth_date.isoformat() if profile.birth_date else ""
     return {**data, **changes}
 
@@ -143,10 +152,10 @@ def test_form_changes_every_field_of_an_unlocked_profile(jana, jana_client):
     response = jana_client.post("/settings/profile/", _form_data(jana.profile, **NEW_VALUES))
 
     assert response.status_code == 302
-    stored = _stored(jana)
-    assert {name: stored[name] for name in LOCKED_FIELDS} == NEW_PYTHON_VALUES
+    stored = Profile.objects.filter(pk=jana.pk).values(*PROFILE_FIELDS).get()
+    assert stored == NEW_PYTHON_VALUES
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.PROFILE_UPDATED)
-    assert sorted(event.details["fields"]) == sorted(LOCKED_FIELDS)
+    assert sorted(event.details["fields"]) == sorted(PROFILE_FIELDS)
 
 
 def test_edit_page_of_a_locked_profile_shows_the_lock_notice(locked, jana_client):
@@ -159,6 +168,57 @@ def test_edit_page_of_an_unlocked_profile_has_no_lock_notice(jana, jana_client):
     page = jana_client.get("/settings/profile/").content.decode()
 
     assert "Your identity data are locked" not in page
+
+
+def _input(page: str, name: str) -> str:
+    """The HTML tag of the form control named `name`."""
+    return re.search(rf'<(?:input|select)[^>]*name="{name}"[^>]*>', page).group(0)
+
+
+def test_a_locked_profile_shows_the_register_fields_read_only_and_the_organisation_editable(
+    locked, jana_client
+):
+    settings_page = jana_client.get("/settings/").content.decode()
+    assert 'href="/settings/profile/"' in settings_page, "the settings page leads to the form"
+
+    page = jana_client.get("/settings/profile/").content.decode()
+
+    for name in LOCKED_FIELDS:
+        assert " disabled" in _input(page, name), f"{name} is shown read-only"
+    assert " disabled" not in _input(page, "organisation")
+    assert page.count("From the base register of inhabitants") == len(LOCKED_FIELDS)
+    assert 'value="Jana"' in _input(page, "first_name"), "the stored value is shown"
+
+
+def test_a_locked_profile_saves_a_new_organisation_as_the_browser_sends_it(locked, jana_client):
+    before = _stored(locked)
+
+    # A browser sends no disabled field: the organisation (and the CSRF token) only.
+    response = jana_client.post("/settings/profile/", {"organisation": "CZ.NIC, z. s. p. o."})
+
+    assert (response.status_code, response["Location"]) == (302, "/settings/")
+    assert Profile.objects.get(pk=locked.pk).organisation == "CZ.NIC, z. s. p. o."
+    assert _stored(locked) == before
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.PROFILE_UPDATED)
+    assert event.details["fields"] == ["organisation"]
+
+
+def test_a_stale_form_with_unchanged_register_fields_saves_the_organisation(locked, jana_client):
+    """A page opened before the lock posts every field; unchanged ones are no change."""
+    response = jana_client.post(
+        "/settings/profile/", _form_data(locked.profile, organisation="Jiná firma s.r.o.")
+    )
+
+    assert response.status_code == 302
+    assert Profile.objects.get(pk=locked.pk).organisation == "Jiná firma s.r.o."
+
+
+@pytest.mark.parametrize("value", ["abc", "1985-02-30", "\x00"])
+def test_garbage_in_a_locked_field_is_refused_as_a_change(locked, jana_client, value):
+    response = jana_client.post("/settings/profile/", _form_data(locked.profile, birth_date=value))
+
+    assert response.status_code == 200
+    assert "Locked" in " ".join(response.context["form"].errors["birth_date"])
 
 
 # --- the admin ----------------------------------------------------------------------------------
@@ -227,6 +287,17 @@ def test_admin_cannot_change_locked_fields(locked, admin_client):
 
     assert response.status_code == 302, response.context and response.context.get("errors")
     assert _stored(locked) == before
+
+
+def test_admin_changes_the_organisation_of_a_locked_profile(locked, admin_client):
+    url, data, editable = _admin_change_data(admin_client, locked)
+    assert "organisation" in editable
+    data["profile-0-organisation"] = "CZ.NIC"
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.context and response.context.get("errors")
+    assert Profile.objects.get(pk=locked.pk).organisation == "CZ.NIC"
 
 
 def test_admin_changes_the_first_name_of_an_unlocked_profile(jana, admin_client):
@@ -447,6 +518,14 @@ def test_raw_sql_may_change_the_phone_of_a_locked_profile(locked):
     )
 
     assert Profile.objects.get(pk=locked.pk).phone == "+420777000"
+
+
+def test_raw_sql_may_change_the_organisation_of_a_locked_profile(locked):
+    _raw_update(
+        "UPDATE accounts_profile SET organisation = %s WHERE user_id = %s", "CZ.NIC", locked.pk
+    )
+
+    assert Profile.objects.get(pk=locked.pk).organisation == "CZ.NIC"
 
 
 def test_raw_sql_may_change_an_unlocked_profile(jana):

@@ -232,3 +232,78 @@ def test_the_profile_flow_itself_refuses_without_a_fresh_proof(rf, user):
     with pytest.raises(ReauthenticationRequired):
         flows.update_profile(request, {"first_name": "Johana"})
     assert User.objects.get(pk=user.pk).profile.first_name == "Jana"
+
+
+# --- the re-authentication page: what it is for, and a way out --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/settings/password/", "You are changing your password."),
+        ("/settings/profile/", "You are changing your profile."),
+        ("/settings/contact/email/", "You are changing your e-mail address."),
+        ("/settings/contact/phone/", "You are changing your phone number."),
+    ],
+)
+def test_the_page_says_which_change_it_is_for(stale, path, reason):
+    assert stale.get(path)["Location"] == "/account/reauthenticate/"
+
+    page = stale.get("/account/reauthenticate/").content.decode()
+
+    assert f'<p class="lead" id="reauthentication-reason">{reason}</p>' in page
+
+
+def test_without_a_parked_change_the_page_names_none(stale):
+    page = stale.get("/account/reauthenticate/").content.decode()
+
+    assert 'id="reauthentication-reason"' not in page
+
+
+def test_cancel_goes_back_where_the_user_came_from_and_forgets_the_change(stale, user, deliver):
+    came_from = "http://testserver/settings/#profile"
+    stale.post("/settings/contact/email/", {"email": "jana.new@example.cz"}, HTTP_REFERER=came_from)
+    page = stale.get("/account/reauthenticate/", HTTP_REFERER=came_from).content.decode()
+    assert 'name="back" value="/settings/#profile"' in page
+    wrong = stale.post(
+        "/account/reauthenticate/", {"password": "wrong", "back": "/settings/#profile"}
+    )
+    assert 'name="back" value="/settings/#profile"' in wrong.content.decode(), "kept by the form"
+
+    cancelled = stale.post(
+        "/account/reauthenticate/", {"cancel": "1", "back": "/settings/#profile"}
+    )
+
+    assert cancelled["Location"] == "/settings/#profile"
+    assert PENDING_ACTION not in stale.session
+    resumed = stale.post("/account/reauthenticate/", {"password": PASSWORD})
+    assert resumed["Location"] == "/settings/", "the cancelled change is not carried out later"
+    assert not deliver()[0]
+
+
+@pytest.mark.parametrize(
+    "back",
+    [
+        "https://evil.example/settings/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "javascript:alert(1)",
+        "http://[::1",
+        "/account/reauthenticate/",
+        "",
+    ],
+)
+def test_cancel_never_leaves_the_site(stale, back):
+    response = stale.post("/account/reauthenticate/", {"cancel": "1", "back": back})
+
+    assert response["Location"] == "/settings/"
+
+
+def test_a_referer_of_another_site_is_no_way_back(stale):
+    stale.get("/settings/password/")
+
+    page = stale.get(
+        "/account/reauthenticate/", HTTP_REFERER="https://evil.example/settings/"
+    ).content.decode()
+
+    assert 'name="back" value="/settings/"' in page

@@ -489,3 +489,32 @@ def test_the_klic_admin_lists_a_blocked_app_but_never_its_pin_verifier(desk, use
     assert "Jana&#x27;s phone" in listing or "Jana's phone" in listing
     assert "secret-verifier-hash" not in detail
     assert desk.post(f"/admin/twofactor/klicdevice/{device.pk}/delete/").status_code == 403
+
+
+def test_a_devices_activation_reads_as_whose_and_until_when_in_prague_time(desk, user):
+    from datetime import UTC, datetime
+
+    from twofactor.models import KlicActivation, KlicDevice
+
+    activation = KlicActivation.objects.create(
+        user=user, code_hash="0" * 64, expires_at=datetime(2026, 12, 2, 20, 44, tzinfo=UTC)
+    )
+    device = KlicDevice.objects.create(
+        user=user, public_key=b"spki", pin_verifier="x", activation=activation
+    )
+
+    detail = desk.get(f"/admin/twofactor/klicdevice/{device.pk}/change/").content.decode()
+
+    assert "Activation code of jana, valid until Dec. 2, 2026, 9:44 p.m." in detail
+    assert "20:44" not in detail and f"activation for {user.pk}" not in detail
+
+
+def test_the_english_password_page_has_no_czech_help_text(desk, user):
+    """Django's AdminPasswordChangeForm builds the help text of its "password-based
+    authentication" switch at import, in the default language (Czech): the staff page has no such
+    switch, and every text on it follows the page's language."""
+    page = desk.get(f"/admin/accounts/user/{user.pk}/password/").content.decode()
+    form = page[page.index('id="content"') :]
+
+    assert "Your password must contain at least 10 characters." in form
+    assert not re.search(r"[ěščřžýáíéůúňťďĚŠČŘŽÝÁÍÉŮÚ]", form), "no Czech on the English page"

@@ -34,6 +34,25 @@
     return data;
   }
 
+  // Browsers refuse security keys on a bare IP address (http://127.0.0.1:8000 …): say where
+  // they work instead of "you cancelled". The page carries the message, "{url}" stands for the
+  // same page at localhost.
+  function onIpAddress() {
+    var host = window.location.hostname;
+    return host.indexOf(":") !== -1 || host.charAt(0) === "[" || /^[0-9.]+$/.test(host);
+  }
+
+  function refusedMessage(box, error) {
+    var refused = error && (error.name === "SecurityError" || error.name === "NotAllowedError");
+    if (refused && onIpAddress() && box.dataset.msgAddress) {
+      var here = window.location;
+      var url = here.protocol + "//localhost" + (here.port ? ":" + here.port : "") +
+        here.pathname + here.search;
+      return box.dataset.msgAddress.replace("{url}", url);
+    }
+    return box.dataset.msgCancelled;
+  }
+
   function supported() {
     return window.PublicKeyCredential &&
       typeof PublicKeyCredential.parseCreationOptionsFromJSON === "function" &&
@@ -55,7 +74,7 @@
           ? await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey) })
           : await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options.publicKey) });
       } catch (e) {
-        show(box, box.dataset.msgCancelled);
+        show(box, refusedMessage(box, e));
         return;
       }
       if (mode === "reauth") {

@@ -11,6 +11,7 @@ a user whose second factor is the app.
 import time
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts import ratelimit
 from accounts.models import User
@@ -24,6 +25,9 @@ from . import services
 LOGIN, REAUTHENTICATE = "login", "reauthenticate"
 SESSION_KEY = "mojeid_klic_{}"
 ACTIVATION = "mojeid_klic_activation"  # the activation whose code this session showed
+# The code itself, so that the set-up page can be shown again (a GET after the POST that made
+# it, a refresh) while the code is valid; only this session ever sees it.
+ACTIVATION_CODE = "mojeid_klic_activation_code"
 REQUESTS_PER_USER = 10  # in REQUEST_WINDOW_SECONDS: a page reload asks again, a script cannot flood
 REQUEST_WINDOW_SECONDS = 600
 REQUESTS_PER_ADDRESS = 60
@@ -40,6 +44,26 @@ def start_set_up(request: HttpRequest) -> tuple[str, KlicActivation]:
     raise_if_reauthentication_required(request)
     code, activation = services.start_activation(request.user)
     request.session[ACTIVATION] = activation.pk
+    request.session[ACTIVATION_CODE] = code
+    return code, activation
+
+
+def shown_activation(request: HttpRequest) -> tuple[str, KlicActivation] | None:
+    """The activation code this session showed and its activation, while it can still pair."""
+    code = request.session.get(ACTIVATION_CODE)
+    activation = (
+        KlicActivation.objects.filter(
+            pk=request.session.get(ACTIVATION),
+            user=request.user,
+            used_at=None,
+            expires_at__gt=timezone.now(),
+        ).first()
+        if isinstance(code, str) and isinstance(request.session.get(ACTIVATION), int)
+        else None
+    )
+    if activation is None:
+        request.session.pop(ACTIVATION_CODE, None)  # used, expired or replaced: never again
+        return None
     return code, activation
 
 
@@ -57,6 +81,7 @@ def confirm_pairing(request: HttpRequest, device: KlicDevice) -> bool:
     if not services.confirm_pairing(device, actor=request.user, request=request):
         return False
     request.session.pop(ACTIVATION, None)
+    request.session.pop(ACTIVATION_CODE, None)
     return True
 
 

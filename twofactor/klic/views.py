@@ -51,14 +51,25 @@ def _qr_svg(content: str) -> str:
 
 @never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def set_up(request: HttpRequest) -> HttpResponse:
-    """A fresh activation code, as QR code and as text (it replaces any previous one)."""
-    try:
-        code, activation = flows.start_set_up(request)
-    except ratelimit.RateLimited:
-        messages.error(request, _("Too many activation codes in an hour. Try again later."))
+    """POST: a fresh activation code (it replaces any previous one), then this page again as a
+    GET, which shows the code as QR code and as text while it is valid: a refresh or the way
+    back from re-authentication keeps it."""
+    if request.method == "POST":
+        try:
+            flows.start_set_up(request)
+        except ratelimit.RateLimited:
+            messages.error(request, _("Too many activation codes in an hour. Try again later."))
+            return _settings_section()
+        return redirect("twofactor:klic:set_up")
+    shown = flows.shown_activation(request)
+    if shown is None:
+        if flows.pending_pairing(request):  # the app paired meanwhile: confirm it
+            return redirect("twofactor:klic:confirm")
+        messages.info(request, _("The activation code is no longer valid. Ask for a new one."))
         return _settings_section()
+    code, activation = shown
     content = qr_content(code, request.build_absolute_uri("/").rstrip("/"))
     return render(
         request,
@@ -70,6 +81,9 @@ def set_up(request: HttpRequest) -> HttpResponse:
             "expires_at": activation.expires_at,
         },
     )
+
+
+set_up.reauthentication_reason = gettext_lazy("You are setting up MojeID Klíč.")
 
 
 @login_required
@@ -126,6 +140,9 @@ def remove(request: HttpRequest) -> HttpResponse:
     return _settings_section()
 
 
+remove.reauthentication_reason = gettext_lazy("You are removing MojeID Klíč.")
+
+
 @login_required
 @require_POST
 def unblock(request: HttpRequest) -> HttpResponse:
@@ -146,6 +163,9 @@ def unblock(request: HttpRequest) -> HttpResponse:
         if unblocked:
             messages.success(request, _("MojeID Klíč is unblocked. The PIN tries start again."))
     return _settings_section()
+
+
+unblock.reauthentication_reason = gettext_lazy("You are unblocking MojeID Klíč.")
 
 
 # --- the second sign-in step ----------------------------------------------------------------------

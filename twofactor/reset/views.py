@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -112,9 +112,9 @@ def confirm(request: HttpRequest) -> HttpResponse:
             error = REFUSED
         except LinkedServiceUnavailable as problem:
             error, status = problem.message, 503
-        if error:
-            # Empty fields again: echoing what was typed would only vary with the wrong part.
-            form = ResetForm()
+        # After a refusal the form keeps what was typed, whatever part was wrong (so it tells
+        # nothing), except the password, which is never shown again: the control code is on
+        # this page anyway, and the two codes are worth nothing without the password.
         reset.refresh_from_db()
     running = services.is_running(reset)
     return render(
@@ -125,10 +125,20 @@ def confirm(request: HttpRequest) -> HttpResponse:
             "control_code": reset.control_code,
             "expires_at": reset.expires_at,
             "error": error,
+            "tries_left": _tries_left(reset) if error == REFUSED and running else None,
             "not_valid": "" if running else NOT_VALID,
         },
         status=status,
     )
+
+
+def _tries_left(reset: TwoFactorReset) -> str:
+    left = services.MAX_FAILED_ATTEMPTS - reset.failed_attempts
+    return ngettext(
+        "You can try %(count)d more time; then ask for new codes.",
+        "You can try %(count)d more times; then ask for new codes.",
+        left,
+    ) % {"count": left}
 
 
 def _signed_in(request: HttpRequest, user: User) -> HttpResponse:

@@ -33,8 +33,10 @@ def confirm(client, app: SoftKlic, password: str = PASSWORD):
 
 
 def activation_page(client) -> str:
-    page = client.post("/settings/klic/set/")
+    """Ask for a code as the settings button does; returns the set-up page it leads to."""
+    page = client.post("/settings/klic/set/", follow=True)
     assert page.status_code == 200, page.status_code
+    assert page.redirect_chain == [("/settings/klic/set/", 302)], page.redirect_chain
     return page.content.decode()
 
 
@@ -142,11 +144,51 @@ def test_a_new_activation_code_voids_the_previous_one(signed_in):
     assert SoftKlic(Client()).pair(first).json()["error"] == "invalid_code"
 
 
-def test_setting_up_needs_a_recent_password(signed_in):
+def test_setting_up_needs_a_recent_password(signed_in, user):
     with time_machine.travel(timezone.now() + timedelta(minutes=6)):
         response = signed_in.post("/settings/klic/set/")
     assert response["Location"] == "/account/reauthenticate/"
-    assert signed_in.get("/settings/klic/set/").status_code == 405, "a GET changes nothing"
+    shown = signed_in.get("/settings/klic/set/")
+    assert shown["Location"] == "/settings/#two-factor", "a GET makes no code"
+    assert not user.klic_activations.exists()
+
+
+def test_the_set_up_page_survives_a_refresh_and_the_way_back_from_re_authentication(
+    signed_in, user
+):
+    with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=False):
+        assert signed_in.post("/settings/klic/set/")["Location"] == "/account/reauthenticate/"
+        reason = signed_in.get("/account/reauthenticate/").content.decode()
+        assert "You are setting up MojeID Klíč." in reason
+
+        back = signed_in.post("/account/reauthenticate/", {"password": PASSWORD})
+
+        assert back["Location"] == "/settings/klic/set/", "not the set-up page at the re-auth URL"
+        first = CODE.search(signed_in.get("/settings/klic/set/").content.decode()).group(1)
+        refreshed = CODE.search(signed_in.get("/settings/klic/set/").content.decode()).group(1)
+    assert first == refreshed, "a refresh shows the same code, it makes no new one"
+    assert user.klic_activations.count() == 1
+    assert SoftKlic(Client()).pair(first).status_code == 201
+
+
+def test_the_set_up_page_goes_on_once_the_code_is_used_or_expired(signed_in):
+    code = CODE.search(activation_page(signed_in)).group(1)
+    SoftKlic(Client()).pair(code)
+
+    assert signed_in.get("/settings/klic/set/")["Location"] == "/settings/klic/confirm/"
+
+    activation_page(signed_in)
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        expired = signed_in.get("/settings/klic/set/", follow=True)
+    assert expired.redirect_chain[-1][0] == "/settings/#two-factor"
+    assert "no longer valid" in expired.content.decode()
+
+
+def test_the_qr_code_has_a_text_alternative(signed_in):
+    page = activation_page(signed_in)
+
+    qr = re.search(r'<div class="qr" role="img" aria-label="([^"]+)"><svg', page)
+    assert qr and "QR code for activating MojeID Klíč" in qr.group(1)
 
 
 def test_only_the_app_of_the_code_this_page_showed_can_be_confirmed(signed_in, user):

@@ -240,9 +240,35 @@ def test_the_wrong_answers_pages_are_identical(with_factors, deliver):
         html = page.content.decode()
         html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
         html = re.sub(r'id="control-code" translate="no">\w+<', "", html)
+        html = re.sub(r' value="[^"]*"', "", html)  # what was typed is kept, whatever was wrong
         return re.sub(r"Valid until [^<]+", "", html)
 
     assert refusal("email_code") == refusal("password") == refusal("control_code")
+
+
+def _value(page: str, name: str) -> str | None:
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
+    value = re.search(r' value="([^"]*)"', tag)
+    return value.group(1) if value else None
+
+
+def test_a_wrong_answer_keeps_what_was_typed_but_the_password_and_counts_the_tries(
+    client, with_factors, deliver
+):
+    right = answers(client, with_factors, deliver)
+    typed = {**right, "phone_code": mangled(right["phone_code"])}
+
+    page = client.post(CONFIRM, typed).content.decode()
+
+    for name in ("control_code", "email_code", "phone_code"):
+        assert _value(page, name) == typed[name], f"{name} is kept"
+    assert _value(page, "password") is None, "the password is never sent back"
+    assert "You can try 4 more times; then ask for new codes." in page
+    for left in (3, 2):
+        page = client.post(CONFIRM, typed).content.decode()
+        assert f"You can try {left} more times" in page
+    page = client.post(CONFIRM, typed).content.decode()
+    assert "You can try 1 more time;" in page
 
 
 def test_five_wrong_answers_spend_the_reset(client, with_factors, deliver):
