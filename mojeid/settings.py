@@ -147,6 +147,22 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR 
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # SQLite has one writer and ignores select_for_update. A transaction that starts by reading
+    # (SQLite's default, DEFERRED) and then writes cannot wait for another writer: SQLite
+    # answers "database is locked" at once, and two identical requests were one 302 and one 500.
+    # IMMEDIATE takes the write lock when a transaction begins, so the services' transactions
+    # (which read, then write what they read) run one after the other, the later one seeing what
+    # the earlier one wrote, as row locks make them on PostgreSQL. The timeout is how long a
+    # writer waits for the lock (the Klíč API answers 503 `busy` past it). WAL lets reads go on
+    # while another process (the worker, the beat) writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.float("SQLITE_BUSY_TIMEOUT_SECONDS", default=20.0),
+            "init_command": "PRAGMA journal_mode=WAL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache holds the throttling counters and the MojeID Klíč nonces: it must be shared by every

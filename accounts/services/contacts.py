@@ -115,6 +115,9 @@ def confirm_code(user: User, channel: str, pin: str, *, request: HttpRequest | N
             .first()
         )
         if code is None:
+            confirmed = _confirmed_by(user, channel, pin, now)
+            if confirmed:
+                return confirmed
             raise ContactCodeError(_("The code has expired or was never sent. Ask for a new one."))
         if code.failed_attempts >= MAX_FAILED_ATTEMPTS:
             raise ContactCodeError(_("Too many wrong attempts. Ask for a new code."))
@@ -133,6 +136,29 @@ def confirm_code(user: User, channel: str, pin: str, *, request: HttpRequest | N
     if error:
         raise ContactCodeError(error)
     return code.target
+
+
+def _confirmed_by(user: User, channel: str, pin: str, now: datetime) -> str | None:
+    """The contact that `pin` has just confirmed, if it is the code used last and still current.
+
+    The same form sent twice (a double click, two tabs, a reload) is answered like its first copy:
+    the contact is confirmed. Nothing changes, nothing is audited and no try is counted, since a
+    used code opens nothing.
+    """
+    used = (
+        ContactCode.objects.filter(
+            user=user, channel=channel, used_at__isnull=False, expires_at__gt=now
+        )
+        .order_by("-used_at")
+        .first()
+    )
+    if used is None or not digest_matches(
+        used.code_hash, CODE_PURPOSE, user.pk, channel, used.target, pin
+    ):
+        return None
+    profile = Profile.objects.get(pk=user.pk)
+    still = profile.email_confirmed if channel == Channel.EMAIL else profile.phone_confirmed
+    return used.target if still and _current_contact(profile, channel) == used.target else None
 
 
 def _apply_confirmed_contact(

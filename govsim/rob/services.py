@@ -113,7 +113,8 @@ def file_provision(
     if citizen.deceased:
         raise ValueError("a deceased citizen cannot be served")
     with transaction.atomic():
-        # Lock the citizen so that two simultaneous submits of the same request make one.
+        # Lock the citizen so that two simultaneous submits of the same request make one (on
+        # SQLite, which ignores the row lock, the transaction's IMMEDIATE write lock does).
         Citizen.objects.select_for_update().filter(pk=citizen.pk).exists()
         existing = DataProvisionRequest.objects.filter(
             recipient=recipient, request_code=request_code, citizen=citizen

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from functools import wraps
 
+from django.db import OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -39,6 +40,10 @@ from . import services
 
 PAIRINGS_PER_ADDRESS_PER_HOUR = 20
 CALLS_PER_DEVICE_PER_HOUR = 3600  # polling every 2 s is 1800
+BUSY_RETRY_SECONDS = 2
+# A lock that could not be had in time: SQLite's "database is locked" past its busy timeout, and
+# PostgreSQL's lock_not_available and deadlock_detected. Nothing was changed; a retry may pass.
+POSTGRESQL_BUSY_CODES = {"55P03", "40P01"}
 
 # The HTTP status of each error code of the README.
 STATUSES = {
@@ -58,6 +63,7 @@ STATUSES = {
     "rate_limited": 429,
     "method_not_allowed": 405,
     "upgrade_required": 410,
+    "busy": 503,
 }
 
 # The messages the app may show its user, in the user's language (Accept-Language).
@@ -81,6 +87,7 @@ MESSAGES = {
     "rate_limited": _("Too many requests. Try again later."),
     "method_not_allowed": _("Use POST."),
     "upgrade_required": _("This version of the app is no longer supported. Update MojeID Klíč."),
+    "busy": _("MojeID is busy at the moment. Try again in a few seconds."),
 }
 
 CORS_HEADERS = {
@@ -146,10 +153,24 @@ def _endpoint(signed_by_device: bool) -> Callable:
                 # A safety net for input shapes the checks above did not foresee: still the
                 # app's fault, so a 400 and not a 500.
                 return _error("bad_request")
+            except OperationalError as problem:
+                if not database_busy(problem):
+                    raise
+                # The transaction was rolled back: the app sends the call again, newly signed.
+                response = _error("busy")
+                response["Retry-After"] = str(BUSY_RETRY_SECONDS)
+                return response
 
         return endpoint
 
     return wrap
+
+
+def database_busy(problem: OperationalError) -> bool:
+    """Whether the database refused for a lock it could not get in time (a retry may pass)."""
+    if getattr(problem.__cause__, "pgcode", None) in POSTGRESQL_BUSY_CODES:
+        return True
+    return "database is locked" in str(problem)  # SQLite, past the busy timeout
 
 
 @csrf_exempt

@@ -393,32 +393,50 @@ def take_approval(
     state one of pending, denied, expired, gone. With take=False an approval is only reported
     (the page learns it may go on; the form it then posts takes it).
     """
+    # The page polls every two seconds: reading needs no lock (on SQLite a transaction would take
+    # the database's only write lock), so only taking an approval opens one.
+    state = _approval_state(_browser_request(request_id, secret, user))
+    if state != "approved" or not take:
+        return state, None
     with transaction.atomic():
-        login = (
-            KlicLoginRequest.objects.select_for_update()
-            .select_related("device")
-            .filter(public_id=request_id, device__user=user)
-            .first()
-        )
-        if login is None or not digest_matches(
-            login.browser_secret_hash, BROWSER_SECRET_PURPOSE, secret
-        ):
+        login = _browser_request(request_id, secret, user, lock=True)
+        if _approval_state(login) != "approved":  # another poll took it a moment ago
             return "gone", None
-        if login.status == KlicLoginRequest.Status.APPROVED:
-            if not login.device.confirmed or login.device.blocked:
-                return "gone", None
-            if login.decided_at < timezone.now() - LOGIN_REQUEST_LIFETIME:
-                return "expired", None  # an approval is for now, not to be kept for later
-            if not take:
-                return "approved", None
-            login.status = KlicLoginRequest.Status.COMPLETED
-            login.save(update_fields=["status"])
-            return "approved", login.device
-        if login.status == KlicLoginRequest.Status.PENDING:
-            return ("expired", None) if login.expired else ("pending", None)
-        return (
-            ("denied", None) if login.status == KlicLoginRequest.Status.DENIED else ("gone", None)
-        )
+        login.status = KlicLoginRequest.Status.COMPLETED
+        login.save(update_fields=["status"])
+        return "approved", login.device
+
+
+def _browser_request(
+    request_id, secret: str, user: User, *, lock: bool = False
+) -> KlicLoginRequest | None:
+    """The user's request with this id, if `secret` is the one its browser keeps."""
+    requests = KlicLoginRequest.objects.select_related("device")
+    login = (
+        (requests.select_for_update() if lock else requests)
+        .filter(public_id=request_id, device__user=user)
+        .first()
+    )
+    if login is None or not digest_matches(
+        login.browser_secret_hash, BROWSER_SECRET_PURPOSE, secret
+    ):
+        return None
+    return login
+
+
+def _approval_state(login: KlicLoginRequest | None) -> str:
+    """approved (and not yet taken), pending, denied, expired or gone."""
+    if login is None:
+        return "gone"
+    if login.status == KlicLoginRequest.Status.APPROVED:
+        if not login.device.confirmed or login.device.blocked:
+            return "gone"
+        if login.decided_at < timezone.now() - LOGIN_REQUEST_LIFETIME:
+            return "expired"  # an approval is for now, not to be kept for later
+        return "approved"
+    if login.status == KlicLoginRequest.Status.PENDING:
+        return "expired" if login.expired else "pending"
+    return "denied" if login.status == KlicLoginRequest.Status.DENIED else "gone"
 
 
 # --- unblocking -----------------------------------------------------------------------------------

@@ -1,0 +1,413 @@
+"""Identical requests at once give exactly one effect and never a 5xx, on SQLite and PostgreSQL.
+
+Each race is run against the embedded default of `make run` (SQLite, in a subprocess) and against
+the live server on the test suite's PostgreSQL (`tests.races`). The losers of a race get the
+answer a late request gets: a page, or the Klíč API's usual 4xx JSON. The functions named
+`prepare_…` and `…_effects` run inside the portal's process (`portal.call`), so one preparation
+serves both databases.
+"""
+
+import sqlite3
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.test import RequestFactory
+from django.utils import timezone
+
+from accounts.models import AuditEvent, ContactCode, Profile, User
+from accounts.services.contacts import CODE_PURPOSE
+from conftest import PASSWORD
+from czechpoint import request_code
+from govsim.rob.models import Citizen, DataProvisionRequest, Recipient
+from govsim.rob.tests.factories import make_citizen, make_recipient
+from govsim.tests.people import make_clerk
+from mojeid.crypto import keyed_digest
+from twofactor.klic import services as klic
+from twofactor.models import KlicDevice, TwoFactorReset
+from twofactor.tests.softklic import API, SoftKlic
+
+from .races import (
+    LivePortal,
+    SqlitePortal,
+    assert_no_server_error,
+    copy_database,
+    make_template,
+    race,
+    statuses,
+)
+
+HERE = __name__
+PIN = "12345678"
+SALT = b"race-test-salt16"  # one PIN verifier for all of a race's apps: derived once
+
+
+# --- the portals ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """One migrated and seeded SQLite database for the session; each portal serves a copy."""
+    return make_template(tmp_path_factory.mktemp("race-template"))
+
+
+def serve_sqlite(template, var_dir, **environment) -> SqlitePortal:
+    copy_database(template, var_dir)
+    return SqlitePortal(var_dir, **environment)
+
+
+@pytest.fixture(scope="module")
+def sqlite_portal(sqlite_template, tmp_path_factory):
+    """The embedded default, served once for the races of this module (each makes its own
+    people, so they do not meet; starting the portal takes a second or two)."""
+    served = serve_sqlite(sqlite_template, tmp_path_factory.mktemp("race-portal"))
+    yield served
+    served.stop()
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.django_db(transaction=True))]
+)
+def portal(request):
+    """The portal on either database, with `browser()` and `call()` (see `tests.races`)."""
+    if request.param == "postgresql":
+        return LivePortal(request.getfixturevalue("live_server"))
+    served = request.getfixturevalue("sqlite_portal")
+    served.call(f"{HERE}:forget_throttles")  # as `_clean_slate` does for the test suite's Redis
+    return served
+
+
+def signed_in(portal, username: str):
+    browser = portal.browser()
+    response = browser.submit("/login/", {"login": username, "password": PASSWORD})
+    assert response.status_code == 302, response.text[:2000]
+    return browser
+
+
+def signed_in_partly(portal, username: str):
+    """A browser past the password step, at the second factor's page."""
+    browser = portal.browser()
+    response = browser.submit("/login/", {"login": username, "password": PASSWORD})
+    assert response.headers.get("Location") == "/login/klic/", response.text[:2000]
+    return browser
+
+
+def app_calls(portal, app: SoftKlic, endpoint: str, datas: list[dict]):
+    """Calls of the app `app`, each signed with its own nonce, ready to race."""
+    browser = portal.browser()
+    calls = []
+    for data in datas:
+        body, headers = app.prepare(endpoint, data)
+        headers["Content-Type"] = "application/json"
+        calls.append(browser.later("POST", API + endpoint, data=body, headers=headers))
+    return calls
+
+
+def errors(responses) -> list[str]:
+    return sorted(response.json().get("error", "") for response in responses)
+
+
+# --- run inside the portal's process --------------------------------------------------------------
+
+
+def forget_throttles() -> None:
+    cache.clear()
+
+
+def make_account(username: str, *, confirmed: bool = True) -> User:
+    user = User.objects.create_user(
+        username,
+        PASSWORD,
+        email=f"{username}@example.cz",
+        phone="+420601123456",
+        first_name="Jana",
+        last_name="Nováková",
+        language="en",
+    )
+    now = timezone.now()
+    Profile.objects.filter(pk=user.pk).update(
+        email_confirmed_at=now if confirmed else None, phone_confirmed_at=now
+    )
+    return user
+
+
+def prepare_pin_confirmation(username: str) -> dict:
+    """An account whose e-mail waits for its code (PIN), as after registration."""
+    user = make_account(username, confirmed=False)
+    target, now = f"{username}@example.cz", timezone.now()
+    ContactCode.objects.create(
+        user=user,
+        channel=ContactCode.Channel.EMAIL,
+        target=target,
+        code_hash=keyed_digest(CODE_PURPOSE, user.pk, ContactCode.Channel.EMAIL, target, PIN),
+        expires_at=now + timedelta(hours=1),
+    )
+    return {"username": username, "pin": PIN}
+
+
+def pin_confirmation_effects(username: str) -> dict:
+    profile = Profile.objects.get(user__username=username)
+    return {
+        "confirmed": profile.email_confirmed,
+        "audited": AuditEvent.objects.filter(
+            user=profile.user, kind=AuditEvent.Kind.EMAIL_CONFIRMED
+        ).count(),
+    }
+
+
+def prepare_klic_activation(username: str) -> dict:
+    """An account with an activation code on its set-up page."""
+    code, _activation = klic.start_activation(make_account(username))
+    return {"code": code}
+
+
+def ask(device_id: str) -> dict:
+    """A sign-in waiting for the app: the request as the app lists it, the number to pick."""
+    login, _secret = klic.create_login_request(
+        KlicDevice.objects.get(device_id=device_id),
+        service="MojeID sign-in",
+        http_request=RequestFactory().get("/"),
+    )
+    return {
+        "request": {
+            "id": str(login.public_id),
+            "challenge": login.challenge,
+            "numbers": login.number_choices,
+        },
+        "number": login.number,
+    }
+
+
+def confirm_app(device_id: str) -> None:
+    """The paired app confirmed, as after its owner signed in again on the set-up page."""
+    device = KlicDevice.objects.select_related("user").get(device_id=device_id)
+    assert klic.confirm_pairing(device, actor=device.user)
+
+
+def klic_effects(username: str) -> dict:
+    user = User.objects.get(username=username)
+    kinds = list(AuditEvent.objects.filter(user=user).values_list("kind", flat=True))
+    return {
+        "devices": KlicDevice.objects.filter(user=user).count(),
+        "paired": kinds.count(AuditEvent.Kind.KLIC_PAIRED),
+        "approved": kinds.count(AuditEvent.Kind.KLIC_LOGIN_APPROVED),
+        "wrong_pins": kinds.count(AuditEvent.Kind.KLIC_WRONG_PIN),
+    }
+
+
+def prepare_two_factor_account(username: str) -> dict:
+    """An account whose second factor is MojeID Klíč (lost, so its owner asks for a reset)."""
+    user = make_account(username)
+    KlicDevice.objects.create(user=user, confirmed=True, public_key=b"lost", pin_verifier="lost")
+    return {"username": username}
+
+
+def reset_effects(username: str) -> dict:
+    reset = TwoFactorReset.objects.get(user__username=username)
+    failures = [
+        event.details
+        for event in AuditEvent.objects.filter(
+            user=reset.user, kind=AuditEvent.Kind.TWO_FACTOR_RESET_FAILED
+        )
+    ]
+    return {
+        "failed_attempts": reset.failed_attempts,
+        "wrong": sorted(details["attempt"] for details in failures if "attempt" in details),
+        "spent": sum(details.get("reason") == "not_running" for details in failures),
+    }
+
+
+def prepare_filing(clerk: str) -> dict:
+    """A clerk of the desk, a citizen to serve, the portal as the recipient, a request code."""
+    make_clerk(clerk, password=PASSWORD)
+    recipient = Recipient.objects.filter(code="mojeid").first() or make_recipient()
+    citizen = make_citizen(last_name=f"Závodná-{clerk}")
+    return {
+        "clerk": clerk,
+        "citizen": str(citizen.identifier),
+        "recipient": recipient.pk,
+        "code": request_code.generate(),
+    }
+
+
+def filing_effects(citizen: str) -> dict:
+    provisions = DataProvisionRequest.objects.filter(
+        citizen=Citizen.objects.get(identifier=citizen)
+    )
+    return {"provisions": list(provisions.values_list("pk", flat=True))}
+
+
+# --- the races ------------------------------------------------------------------------------------
+
+
+def test_a_pin_confirmation_sent_at_once_confirms_once_and_each_copy_says_so(portal):
+    account = portal.call(f"{HERE}:prepare_pin_confirmation", username="pin")
+    browser = signed_in(portal, account["username"])
+    token = browser.csrf_token("/account/confirm/")
+    send = browser.later(
+        "POST",
+        "/account/confirm/email/",
+        data={"code": account["pin"], "csrfmiddlewaretoken": token},
+    )
+
+    responses = race([send] * 4)
+
+    assert_no_server_error(responses, portal.log)
+    assert statuses(responses) == [302] * 4
+    assert portal.call(f"{HERE}:pin_confirmation_effects", username="pin") == {
+        "confirmed": True,
+        "audited": 1,
+    }
+    # A copy that came second is a late request: the address is confirmed, and it says so.
+    for response in responses:
+        page = browser.get(response.headers["Location"], cookies=response.cookies)
+        assert "Your e-mail address is confirmed." in page.text
+        assert "has expired" not in page.text
+
+
+@pytest.mark.django_db
+def test_a_late_copy_of_a_used_pin_says_confirmed_and_a_wrong_pin_does_not(client):
+    prepare_pin_confirmation("late")
+    assert client.post("/login/", {"login": "late", "password": PASSWORD}).status_code == 302
+
+    first = client.post("/account/confirm/email/", {"code": PIN}, follow=True)
+    late = client.post("/account/confirm/email/", {"code": PIN}, follow=True)
+    wrong = client.post("/account/confirm/email/", {"code": "87654321"}, follow=True)
+
+    assert "Your e-mail address is confirmed." in first.content.decode()
+    assert "Your e-mail address is confirmed." in late.content.decode()
+    assert "The code has expired or was never sent." in wrong.content.decode()
+    assert pin_confirmation_effects("late") == {"confirmed": True, "audited": 1}
+
+
+def test_a_klic_approval_sent_at_once_approves_once_and_the_rest_are_not_pending(portal):
+    activation = portal.call(f"{HERE}:prepare_klic_activation", username="approver")
+    app = SoftKlic(portal.browser(), salt=SALT)
+    assert app.pair(activation["code"]).status_code == 201
+    portal.call(f"{HERE}:confirm_app", device_id=app.device_id)
+
+    # An approval's transaction is short: three sign-ins make sure that copies overlap.
+    for _sign_in in range(3):
+        asked = portal.call(f"{HERE}:ask", device_id=app.device_id)
+        approval = app.approval(asked["request"], number=asked["number"])
+
+        responses = race(app_calls(portal, app, "approve", [approval] * 8))
+
+        assert_no_server_error(responses, portal.log)
+        assert statuses(responses) == [200] + [409] * 7
+        assert errors(responses) == [""] + ["not_pending"] * 7
+    effects = portal.call(f"{HERE}:klic_effects", username="approver")
+    assert effects["approved"] == 3 and effects["wrong_pins"] == 0
+
+
+def test_one_activation_code_paired_by_many_apps_at_once_pairs_one(portal):
+    activation = portal.call(f"{HERE}:prepare_klic_activation", username="pairer")
+    apps = [SoftKlic(portal.browser(), salt=SALT) for _ in range(12)]
+    calls = [
+        call
+        for app in apps
+        for call in app_calls(portal, app, "pair", [app.pairing(activation["code"])])
+    ]
+
+    responses = race(calls)
+
+    assert_no_server_error(responses, portal.log)
+    assert statuses(responses) == [201] + [400] * 11
+    assert errors(responses)[1:] == ["invalid_code"] * 11
+    effects = portal.call(f"{HERE}:klic_effects", username="pairer")
+    assert effects["devices"] == 1 and effects["paired"] == 1
+
+
+def test_a_czech_point_filing_submitted_at_once_files_one_provision(portal):
+    filing = portal.call(f"{HERE}:prepare_filing", clerk="zavodnice")
+    desk = portal.browser()
+    signed = desk.submit(
+        "/sim/czechpoint/login/", {"username": filing["clerk"], "password": PASSWORD}
+    )
+    assert signed.status_code == 302, signed.text[:2000]
+    path = f"/sim/czechpoint/file/{filing['citizen']}/"
+    send = desk.later(
+        "POST",
+        path,
+        data={
+            "request_code": filing["code"],
+            "recipient": filing["recipient"],
+            "csrfmiddlewaretoken": desk.csrf_token(path),
+        },
+    )
+
+    responses = race([send] * 4)
+
+    assert_no_server_error(responses, portal.log)
+    assert statuses(responses) == [302] * 4
+    (provision,) = portal.call(f"{HERE}:filing_effects", citizen=filing["citizen"])["provisions"]
+    receipt = f"/sim/czechpoint/receipt/{provision}/"
+    assert {response.headers["Location"] for response in responses} == {receipt}
+
+
+def test_wrong_reset_answers_sent_at_once_are_each_counted_and_never_past_the_limit(portal):
+    account = portal.call(f"{HERE}:prepare_two_factor_account", username="resetter")
+    browser = signed_in_partly(portal, account["username"])
+    assert browser.submit("/login/reset/", {}).headers["Location"] == "/login/reset/confirm/"
+    wrong = {"control_code": "AAAAAA", "email_code": "1", "phone_code": "2", "password": "x"}
+    token = browser.csrf_token("/login/reset/confirm/")
+    send = browser.later(
+        "POST", "/login/reset/confirm/", data={**wrong, "csrfmiddlewaretoken": token}
+    )
+
+    responses = race([send] * 7)
+
+    assert_no_server_error(responses, portal.log)
+    assert statuses(responses) == [200] * 7
+    # Five wrong answers spend the reset, one after the other; the last two find it spent.
+    assert portal.call(f"{HERE}:reset_effects", username="resetter") == {
+        "failed_attempts": 5,
+        "wrong": [1, 2, 3, 4, 5],
+        "spent": 2,
+    }
+
+
+# --- while another process writes ----------------------------------------------------------------
+
+
+@contextmanager
+def write_lock(portal: SqlitePortal):
+    """Hold SQLite's write lock from another process (a long migration, the worker) meanwhile."""
+    holder = sqlite3.connect(portal.var_dir / "db.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_while_another_process_writes_polls_answer_and_a_klic_call_past_the_wait_is_a_503(
+    sqlite_template, tmp_path
+):
+    portal = serve_sqlite(sqlite_template, tmp_path / "var", SQLITE_BUSY_TIMEOUT_SECONDS="0.2")
+    try:
+        activation = portal.call(f"{HERE}:prepare_klic_activation", username="waiter")
+        app = SoftKlic(portal.browser(), salt=SALT)
+        assert app.pair(activation["code"]).status_code == 201
+        portal.call(f"{HERE}:confirm_app", device_id=app.device_id)
+        browser = signed_in_partly(portal, "waiter")
+        csrf = {"X-CSRFToken": browser.csrf_token("/login/")}
+        number = browser.post("/login/klic/start/", headers=csrf).json()["number"]
+        (request,) = app.requests()
+
+        with write_lock(portal):
+            # Reading takes no write lock: the waiting page's poll answers at once.
+            poll = browser.get("/login/klic/status/")
+            busy = app.approve(request, number=number)
+
+        assert poll.status_code == 200 and poll.json()["status"] == "pending"
+        assert busy.status_code == 503, busy.text[:2000]
+        assert busy.json()["error"] == "busy"
+        assert int(busy.headers["Retry-After"]) > 0
+        # Nothing was decided: the app tries again, and the browser signs in.
+        assert app.approve(request, number=number).status_code == 200
+        assert browser.get("/login/klic/status/").json()["status"] == "approved"
+    finally:
+        portal.stop()
