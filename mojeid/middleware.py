@@ -4,12 +4,16 @@ import ipaddress
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, DisallowedRedirect
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db import OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.request import split_domain_port
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.encoding import iri_to_uri
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+
+from .db import BUSY_RETRY_SECONDS, database_busy
 
 DEVELOPMENT_HOST = "localhost"
 
@@ -85,3 +89,31 @@ def _open_localhost_page(request: HttpRequest, target: str) -> HttpResponse:
             home,
         )
     return HttpResponse(page, status=421)
+
+
+class DatabaseBusyMiddleware:
+    """A request that met a busy database gets 503 and "try again", never a 500.
+
+    On the embedded SQLite every write transaction waits for the one write lock, up to
+    `SQLITE_BUSY_TIMEOUT_SECONDS`; on PostgreSQL a lock timeout or a deadlock ends a transaction
+    the same way. Either way the transaction rolled back whole, so the request changed nothing and
+    may simply be sent again. JSON callers get JSON (`{"error": "busy"}`), browsers a page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not (isinstance(exception, OperationalError) and database_busy(exception)):
+            return None
+        message = _("MojeID is busy at the moment. Try again in a few seconds.")
+        wants_json = request.accepts("application/json") and not request.accepts("text/html")
+        if "/api/" in request.path or wants_json:
+            response = JsonResponse({"error": "busy", "message": message}, status=503)
+        else:
+            response = render(request, "busy.html", {"message": message}, status=503)
+        response["Retry-After"] = str(BUSY_RETRY_SECONDS)
+        return response

@@ -411,3 +411,35 @@ def test_while_another_process_writes_polls_answer_and_a_klic_call_past_the_wait
         assert browser.get("/login/klic/status/").json()["status"] == "approved"
     finally:
         portal.stop()
+
+
+def test_a_page_that_meets_the_lock_past_the_wait_is_a_503_try_again_page(
+    sqlite_template, tmp_path
+):
+    portal = serve_sqlite(sqlite_template, tmp_path / "var", SQLITE_BUSY_TIMEOUT_SECONDS="0.2")
+    try:
+        account = portal.call(f"{HERE}:prepare_pin_confirmation", username="patient")
+        browser = signed_in(portal, account["username"])
+        token = browser.csrf_token("/account/confirm/")
+
+        with write_lock(portal):
+            busy = browser.post(
+                "/account/confirm/email/",
+                data={"code": account["pin"], "csrfmiddlewaretoken": token},
+                headers={"Accept-Language": "en"},
+            )
+
+        assert busy.status_code == 503, busy.text[:2000]
+        assert "busy at the moment" in busy.text and "Traceback" not in busy.text
+        assert int(busy.headers["Retry-After"]) > 0
+        assert portal.call(f"{HERE}:pin_confirmation_effects", username="patient") == {
+            "confirmed": False,
+            "audited": 0,
+        }
+        again = browser.post(
+            "/account/confirm/email/", data={"code": account["pin"], "csrfmiddlewaretoken": token}
+        )
+        assert again.status_code == 302
+        assert portal.call(f"{HERE}:pin_confirmation_effects", username="patient")["confirmed"]
+    finally:
+        portal.stop()

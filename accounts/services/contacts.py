@@ -4,6 +4,11 @@ A code is sent to a *target*: the contact on the profile (after registration) or
 user wants instead. Confirming the code makes the target the profile's confirmed contact. Codes are
 stored as keyed hashes, expire, are single-use, allow a few wrong guesses, and only a few can be
 sent an hour.
+
+An e-mail address another account has confirmed is never revealed as such, at registration or at
+a change of address: a code is held for it as if it had been sent (a secret no typed PIN matches
+stands in for the PIN), nothing goes to the address but a notice to its owner ("somebody tried to
+register with your address"), and the confirm step refuses the address anyway.
 """
 
 import secrets
@@ -12,14 +17,17 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mojeid.crypto import digest_matches, keyed_digest
 from mojeid.messaging import queue_email, queue_sms
 
+from .. import ratelimit
 from ..audit import record
 from ..models import AuditEvent, ContactCode, Profile, User
+from ..notifications import tell
 from ..validators import format_phone
 
 Channel = ContactCode.Channel
@@ -29,6 +37,8 @@ CODE_DIGITS = {Channel.EMAIL: 8, Channel.PHONE: 6}
 MAX_FAILED_ATTEMPTS = 5
 RESEND_INTERVAL = timedelta(seconds=60)
 MAX_CODES_PER_HOUR = 5
+# Notices to one owner an hour: enough to be told, not enough for somebody to flood the mailbox.
+NOTICES_PER_OWNER_PER_HOUR = 3
 TAKEN = _("This address already belongs to another account.")
 
 
@@ -80,7 +90,11 @@ def send_code(
         ContactCode.objects.filter(
             user=user, channel=channel, used_at__isnull=True, expires_at__gt=now
         ).update(expires_at=now)
+        owner = confirmed_owner(target, exclude_user=user) if channel == Channel.EMAIL else None
         pin = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS[channel]))
+        if owner is not None:
+            # Held, not sent: a secret no typed PIN can match stands in for the PIN.
+            pin = secrets.token_urlsafe(32)
         code = ContactCode.objects.create(
             user=user,
             channel=channel,
@@ -90,12 +104,35 @@ def send_code(
             expires_at=now + CODE_LIFETIME[channel],
         )
         context = {"user": user, "pin": pin, "expires_at": code.expires_at}
-        if channel == Channel.EMAIL:
+        if owner is not None:
+            _tell_owner(owner, request=request)
+        elif channel == Channel.EMAIL:
             queue_email(target, "contact_code", context, user.language)
         else:
             queue_sms(target, "contact_code", context, user.language)
         record(AuditEvent.Kind.CONTACT_CODE_SENT, user=user, request=request, channel=channel)
     return code
+
+
+def _tell_owner(owner: User, *, request: HttpRequest | None) -> None:
+    """E-mail the owner of an address somebody else asked a code for (a few times an hour)."""
+    record(AuditEvent.Kind.REGISTRATION_EMAIL_TAKEN, user=owner, actor=None, request=request)
+    try:
+        ratelimit.hit(
+            "registration-notice",
+            str(owner.pk),
+            limit=NOTICES_PER_OWNER_PER_HOUR,
+            per_seconds=3600,
+        )
+    except ratelimit.RateLimited:
+        return  # told already this hour; the audit log keeps every attempt
+    links = {}
+    if request is not None:
+        links = {
+            "login_url": request.build_absolute_uri(reverse("accounts:login")),
+            "reset_url": request.build_absolute_uri(reverse("accounts:password_forgotten")),
+        }
+    tell(owner, "registration_attempt", **links)
 
 
 def confirm_code(user: User, channel: str, pin: str, *, request: HttpRequest | None = None) -> str:
@@ -190,17 +227,22 @@ def _apply_confirmed_contact(
         )
 
 
+def confirmed_owner(email: str, *, exclude_user: User | None = None) -> User | None:
+    """The account that has confirmed `email` (other than `exclude_user`), if any."""
+    owners = User.objects.filter(profile__email=email, profile__email_confirmed_at__isnull=False)
+    if exclude_user is not None:
+        owners = owners.exclude(pk=exclude_user.pk)
+    return owners.first()
+
+
 def channel_taken(channel: str, target: str, *, exclude_user: User | None = None) -> bool:
     """Whether another account has confirmed this e-mail (phones may be shared).
 
     An address typed but never confirmed does not count: it proves nothing about its owner.
     """
-    if channel != Channel.EMAIL:
-        return False
-    others = Profile.objects.filter(email=target, email_confirmed_at__isnull=False)
-    if exclude_user is not None:
-        others = others.exclude(pk=exclude_user.pk)
-    return others.exists()
+    return (
+        channel == Channel.EMAIL and confirmed_owner(target, exclude_user=exclude_user) is not None
+    )
 
 
 def delete_old_codes(older_than: timedelta = timedelta(days=7)) -> int:

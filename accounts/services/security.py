@@ -9,7 +9,6 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
-from django.utils.translation import gettext_lazy as _
 
 from mojeid.messaging import queue_email
 
@@ -18,7 +17,7 @@ from ..audit import record
 from ..backends import find_user, normalize_identifier
 from ..models import AuditEvent, User
 from ..notifications import tell
-from .contacts import ContactCodeError, channel_taken, send_code
+from .contacts import send_code
 
 
 class ResetTokenGenerator(PasswordResetTokenGenerator):
@@ -62,9 +61,11 @@ def change_password(
 def start_contact_change(
     user: User, channel: str, new_value: str, *, request: HttpRequest | None = None
 ) -> None:
-    """Send a code to a new e-mail address or phone; it replaces the old one once confirmed."""
-    if channel_taken(channel, new_value, exclude_user=user):
-        raise ContactCodeError(_("An account with this e-mail address already exists."))
+    """Send a code to a new e-mail address or phone; it replaces the old one once confirmed.
+
+    An address another account has confirmed gets no code (its owner is told; see `contacts`),
+    so this answer never tells whether an address has an account.
+    """
     send_code(user, channel, new_value, request=request)
 
 

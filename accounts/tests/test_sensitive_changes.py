@@ -150,11 +150,22 @@ def test_a_new_phone_is_confirmed_by_sms_and_the_user_is_told_by_email(signed_in
     assert deliver()[0][-1].to == ["jana@example.cz"]
 
 
-def test_an_email_of_another_account_cannot_be_taken(signed_in, make_user):
-    make_user("petr", email="petr@example.cz")
+def test_an_email_of_another_account_cannot_be_taken_nor_learnt(
+    signed_in, user, make_user, deliver
+):
+    """The page answers as for any address; the owner is told, and no code can confirm it."""
+    petr = make_user("petr", email="petr@example.cz")
+
     response = signed_in.post("/settings/contact/email/", {"email": "PETR@example.cz"})
-    assert response.status_code == 200
-    assert "already exists" in response.content.decode()
+
+    assert response["Location"] == "/account/confirm/", "the same answer as for a free address"
+    emails, _ = deliver()
+    assert [message.to for message in emails] == [["petr@example.cz"]]
+    assert "tried to register" in emails[0].subject
+    for guess in ("00000000", "12345678"):
+        signed_in.post("/account/confirm/email/", {"code": guess})
+    assert User.objects.get(pk=user.pk).profile.email == "jana@example.cz"
+    assert AuditEvent.objects.filter(user=petr, kind="registration_email_taken").exists()
 
 
 def test_the_flow_itself_refuses_without_a_fresh_proof(rf, user):
@@ -183,15 +194,14 @@ def test_an_abandoned_action_is_not_replayed_at_a_later_reauthentication(stale, 
     assert not deliver()[0], "the old e-mail change must not go out"
 
 
-def test_a_replayed_form_with_an_error_posts_back_to_its_own_page(stale, make_user):
-    make_user("petr", email="petr@example.cz")
-    stale.post("/settings/contact/email/", {"email": "petr@example.cz"})
+def test_a_replayed_form_with_an_error_posts_back_to_its_own_page(stale):
+    stale.post("/settings/contact/email/", {"email": "petr@@example.cz"})
 
     response = stale.post("/account/reauthenticate/", {"password": PASSWORD})
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "already exists" in page
+    assert "Enter a valid email address." in page
     assert 'action="/settings/contact/email/"' in page
 
 

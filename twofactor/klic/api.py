@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import ratelimit
+from mojeid.db import BUSY_RETRY_SECONDS, database_busy
 
 from ..exceptions import KlicError, MalformedCall, UnknownLoginRequest
 from ..internal.klic import (
@@ -40,10 +41,6 @@ from . import services
 
 PAIRINGS_PER_ADDRESS_PER_HOUR = 20
 CALLS_PER_DEVICE_PER_HOUR = 3600  # polling every 2 s is 1800
-BUSY_RETRY_SECONDS = 2
-# A lock that could not be had in time: SQLite's "database is locked" past its busy timeout, and
-# PostgreSQL's lock_not_available and deadlock_detected. Nothing was changed; a retry may pass.
-POSTGRESQL_BUSY_CODES = {"55P03", "40P01"}
 
 # The HTTP status of each error code of the README.
 STATUSES = {
@@ -164,13 +161,6 @@ def _endpoint(signed_by_device: bool) -> Callable:
         return endpoint
 
     return wrap
-
-
-def database_busy(problem: OperationalError) -> bool:
-    """Whether the database refused for a lock it could not get in time (a retry may pass)."""
-    if getattr(problem.__cause__, "pgcode", None) in POSTGRESQL_BUSY_CODES:
-        return True
-    return "database is locked" in str(problem)  # SQLite, past the busy timeout
 
 
 @csrf_exempt
