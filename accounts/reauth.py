@@ -8,11 +8,12 @@ otherwise the page is shown again to be filled in. A parked action expires with 
 """
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 AUTH_AT = "mojeid_auth_at"  # when the session signed in (absolute lifetime)
@@ -39,6 +40,24 @@ def is_recently_authenticated(request: HttpRequest) -> bool:
         proved_at is not None
         and time.time() - proved_at <= settings.REAUTHENTICATION_WINDOW_SECONDS
     )
+
+
+def is_safe_next(request: HttpRequest, url: str) -> bool:
+    """Whether a sign-in or re-authentication may go on to `url` afterwards.
+
+    Only a page of this site, and only an address short enough to be carried in `?next=` and
+    redirected to (Django refuses targets over 2,048 characters here and redirects over 16 KB):
+    anything else is not a place to go on to, and the caller falls back to its default page.
+    """
+    return bool(url) and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+
+
+def login_url(request: HttpRequest, next_url: str) -> str:
+    """The portal's sign-in page, going on to `next_url` afterwards when that is a safe target."""
+    login = reverse(settings.LOGIN_URL)
+    return f"{login}?{urlencode({'next': next_url})}" if is_safe_next(request, next_url) else login
 
 
 def raise_if_reauthentication_required(request: HttpRequest) -> None:
@@ -79,16 +98,15 @@ def resume_pending_action(request: HttpRequest) -> HttpResponse:
     """Carry on with what the user was doing before re-authenticating."""
     action = request.session.pop(PENDING_ACTION, None)
     fallback = redirect(settings.LOGIN_REDIRECT_URL)
-    if (
-        not action
-        or time.time() - action["at"] > settings.REAUTHENTICATION_WINDOW_SECONDS
-        or not url_has_allowed_host_and_scheme(action["path"], allowed_hosts=None)
-    ):
+    if not action or time.time() - action["at"] > settings.REAUTHENTICATION_WINDOW_SECONDS:
         return fallback  # nothing parked, or parked so long ago that the user has moved on
     path, query = action["path"], action["query"]
     full_path = f"{request.META.get('SCRIPT_NAME', '')}{path}"
+    target = f"{full_path}?{query}" if query else full_path
+    if not is_safe_next(request, target):
+        return fallback  # e.g. an address too long to redirect to
     if "post" not in action:
-        return redirect(f"{full_path}?{query}" if query else full_path)
+        return redirect(target)
     try:
         match = resolve(path)
     except Resolver404:

@@ -7,14 +7,17 @@ refused. Changing one's own password goes through the portal's page, so it is re
 rate-limited, audited and announced like any user's.
 """
 
+from functools import update_wrapper
+
 from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+
+from accounts.reauth import is_safe_next
 
 SET_UP_A_SECOND_FACTOR = _(
     "The helpdesk opens only to staff with a second factor. Add a security key or set up "
@@ -36,18 +39,31 @@ class HelpdeskAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         return staff_with_second_factor(request)
 
+    def admin_view(self, view, cacheable: bool = False):
+        """Django's wrapper, except that whoever may not enter a page whose address cannot come
+        back after sign-in (too long: Django would refuse the redirect) goes to `login` without
+        it."""
+        guarded = super().admin_view(view, cacheable)
+
+        def inner(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not self.has_permission(request) and not is_safe_next(
+                request, request.get_full_path()
+            ):
+                return redirect(reverse("admin:login", current_app=self.name))
+            return guarded(request, *args, **kwargs)
+
+        return update_wrapper(inner, guarded)
+
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         """Where `admin_view` sends whoever may not enter: to the portal's sign-in, to set up a
         second factor, or away."""
         user = request.user
-        next_url = request.GET.get("next") or reverse("admin:index")
+        next_url = request.GET.get("next", "")
+        if not is_safe_next(request, next_url):
+            next_url = reverse("admin:index")
         if not user.is_authenticated:
             return redirect_to_login(next_url, login_url=reverse("accounts:login"))
         if staff_with_second_factor(request):
-            if not url_has_allowed_host_and_scheme(
-                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-            ):
-                next_url = reverse("admin:index")
             return redirect(next_url)
         if user.is_active and user.is_staff:
             # Signed in with the password alone: no factor yet (one that exists was proved,

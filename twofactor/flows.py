@@ -145,10 +145,9 @@ def authenticate(
 ) -> SecurityKey:
     """Verify a key's assertion for `user`; CeremonyError if anything is off."""
     challenge = _take_challenge(request, ceremony, user)
-    credential_id = (
-        credential.get("rawId") or credential.get("id") if isinstance(credential, dict) else None
+    key = (
+        usable_keys(user).filter(credential_id=webauthn.assertion_credential_id(credential)).first()
     )
-    key = usable_keys(user).filter(credential_id=credential_id).first()
     if key is None:
         raise CeremonyError("not a key of this account")
     verified = webauthn.verify_authentication(

@@ -34,12 +34,30 @@ def _too_many_keys() -> str:
     ) % {"count": services.MAX_KEYS}
 
 
+class BadBody(ValueError):
+    """The body of a request to a JSON endpoint is not a JSON object (`status` says how)."""
+
+    def __init__(self, why: str, status: int = 400):
+        super().__init__(why)
+        self.status = status
+
+
 def _json_body(request: HttpRequest) -> dict:
+    """The JSON object the page's script posted; BadBody for anything else.
+
+    Another content type is refused before the body is touched: CSRF has already read a form
+    body, and a multipart one can no longer be read as bytes.
+    """
+    if request.content_type != "application/json":
+        raise BadBody("not application/json", status=415)
     if len(request.body) > MAX_BODY:
-        raise ValueError("too large")
-    data = json.loads(request.body or b"{}")
+        raise BadBody("too large")
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:  # JSONDecodeError, or bytes that are not UTF-8
+        raise BadBody("not JSON") from None
     if not isinstance(data, dict):
-        raise ValueError("not an object")
+        raise BadBody("not an object")
     return data
 
 
@@ -81,19 +99,22 @@ def add_key_options(request: HttpRequest) -> JsonResponse:
 def add_key_verify(request: HttpRequest) -> JsonResponse:
     try:
         data = _json_body(request)
-    except ValueError:
-        return _error(flows.BAD_KEY_DATA)
+    except BadBody as problem:
+        return _error(flows.BAD_KEY_DATA, status=problem.status)
     try:
         # Checked before the ceremony too, so a bad name does not spend the challenge.
         name = services.clean_key_name(data.get("name"))
     except ValueError as problem:
         return _error(problem)
+    public_administration = data.get("use_for_public_administration", True)
+    if not isinstance(public_administration, bool):  # "false" is a string, and truthy
+        return _error(flows.BAD_KEY_DATA)
     try:
         key = flows.register(
             request,
             data.get("credential"),
             name=name,
-            use_for_public_administration=bool(data.get("use_for_public_administration", True)),
+            use_for_public_administration=public_administration,
         )
     except ReauthenticationRequired:
         return _reauthenticate()
@@ -183,8 +204,12 @@ def login_key_verify(request: HttpRequest) -> JsonResponse:
         return _error(_("Sign in with your password first."), status=403)
     user, next_url = pending
     try:
-        key = flows.authenticate(request, user, _json_body(request).get("credential"))
-    except (ValueError, CeremonyError):
+        credential = _json_body(request).get("credential")
+    except BadBody as problem:
+        return _error(flows.BAD_ASSERTION, status=problem.status)
+    try:
+        key = flows.authenticate(request, user, credential)
+    except CeremonyError:
         return _error(flows.BAD_ASSERTION)
     user.otp_device = key  # django-otp keeps it in the new session: is_verified()
     account_flows.login(request, user)

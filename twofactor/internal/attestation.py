@@ -31,6 +31,7 @@ from fido2.webauthn import AttestationObject
 
 from .metadata import LEVELS
 from .platform_formats import VERIFIERS
+from .webauthn import is_b64url
 
 ZERO_AAGUID = uuid.UUID(int=0)
 
@@ -96,24 +97,41 @@ class Verdict:
 def _b64url(value, what: str) -> bytes:
     if not isinstance(value, str) or not value:
         raise MalformedRegistration(f"{what} is missing or not a string")
+    if not is_b64url(value):  # the decoder alone would skip stray characters
+        raise MalformedRegistration(f"{what} is not base64url")
     try:
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
         raise MalformedRegistration(f"{what} is not base64url") from None
 
 
-def parse_registration(data) -> Registration:
-    """Read a registration response in the `PublicKeyCredential.toJSON()` shape."""
-    if isinstance(data, dict) and "attestationObject" not in data.get("response", {}):
+def _unwrap(data):
+    """The registration itself, also when a tool exported it inside `credential` or `response`."""
+    if isinstance(data, dict) and not (
+        isinstance(data.get("response"), dict) and "attestationObject" in data["response"]
+    ):
         for wrapper in ("credential", "response"):
             inner = data.get(wrapper)
             if isinstance(inner, dict) and isinstance(inner.get("response"), dict):
-                data = inner
-                break
+                return inner
+    return data
+
+
+def parse_registration(data) -> Registration:
+    """Read a registration response in the `PublicKeyCredential.toJSON()` shape.
+
+    Every field is type-checked before it is used: data of a wrong JSON type is as malformed as
+    bad base64 (MalformedRegistration), never a TypeError.
+    """
+    data = _unwrap(data)
     if not isinstance(data, dict) or not isinstance(data.get("response"), dict):
         raise MalformedRegistration("not a registration response: no 'response' object")
     response = data["response"]
+    if data.get("type", "public-key") != "public-key":
+        raise MalformedRegistration("type is not 'public-key'")
     raw_id = _b64url(data.get("rawId") or data.get("id"), "rawId")
+    if "id" in data and _b64url(data["id"], "id") != raw_id:
+        raise MalformedRegistration("id and rawId differ")
     client_data_json = _b64url(response.get("clientDataJSON"), "clientDataJSON")
     attestation_bytes = _b64url(response.get("attestationObject"), "attestationObject")
     try:

@@ -6,6 +6,7 @@ callers answer with a message and never a 500.
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 
 from webauthn import (
@@ -37,6 +38,37 @@ class RelyingParty:
 
 def _descriptors(credential_ids: list[str]) -> list[PublicKeyCredentialDescriptor]:
     return [PublicKeyCredentialDescriptor(id=decode(cid)) for cid in credential_ids]
+
+
+# The base64url alphabet, with or without padding (the decoder alone would skip stray characters).
+B64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+
+
+def is_b64url(value) -> bool:
+    """Whether `value` is a non-empty base64url string (the JSON form of WebAuthn's bytes)."""
+    return isinstance(value, str) and bool(value) and B64URL.fullmatch(value) is not None
+
+
+def assertion_credential_id(credential) -> str:
+    """The credential id of an assertion in the `PublicKeyCredential.toJSON()` shape.
+
+    Every field is type-checked before anything looks the key up: a wrong JSON type, bytes that
+    are not base64url, a NUL or a lone surrogate is CeremonyError like a bad signature.
+    """
+    if not isinstance(credential, dict) or not isinstance(credential.get("response"), dict):
+        raise CeremonyError("not an assertion: no 'response' object")
+    response = credential["response"]
+    if credential.get("type") != "public-key":
+        raise CeremonyError("type is not 'public-key'")
+    if not (is_b64url(credential.get("id")) and credential.get("rawId") == credential["id"]):
+        raise CeremonyError("id and rawId must be the same base64url string")
+    for name in ("clientDataJSON", "authenticatorData", "signature"):
+        if not is_b64url(response.get(name)):
+            raise CeremonyError(f"{name} is missing or not base64url")
+    user_handle = response.get("userHandle")
+    if user_handle not in (None, "") and not is_b64url(user_handle):
+        raise CeremonyError("userHandle is not base64url")
+    return credential["id"]
 
 
 def decode(value: str) -> bytes:

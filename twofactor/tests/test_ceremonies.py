@@ -536,3 +536,174 @@ def test_an_account_holds_at_most_ten_keys(signed_in, user):
     assert post_json(signed_in, "/settings/keys/add/options/").status_code == 409
     page = signed_in.get("/settings/keys/add/").content.decode()
     assert "most security keys it can hold (10)" in page and "webauthn-register" not in page
+
+
+# --- what the JSON endpoints accept ---------------------------------------------------------------
+
+
+def csrf_client(session_of: Client | None = None) -> Client:
+    """A browser-like client that enforces CSRF, as production does (CSRF reads form bodies),
+    in the session of `session_of` if given."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", enforce_csrf_checks=True)
+    client.raise_request_exception = False
+    client.get("/login/")  # sets the CSRF cookie
+    if session_of is not None:
+        name = settings.SESSION_COOKIE_NAME
+        client.cookies[name] = session_of.cookies[name].value
+    return client
+
+
+@pytest.mark.parametrize("path", ["/settings/keys/add/verify/", "/login/key/verify/"])
+@pytest.mark.parametrize("content_type", ["multipart", "form", "text/plain"])
+def test_a_body_that_is_not_json_is_refused_with_a_json_error(
+    request, settings, user, path, content_type
+):
+    """CSRF reads a multipart body before the view: the view must not try to read it again."""
+    settings.DEBUG = False
+    if path.startswith("/login/"):
+        request.getfixturevalue("with_key")
+        client = csrf_client()
+        token = client.cookies["csrftoken"].value
+        client.post(
+            "/login/", {"login": user.username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+        )
+        assert client.get("/login/key/").status_code == 200, "a key login is pending"
+    else:
+        client = csrf_client(request.getfixturevalue("signed_in"))
+        token = client.cookies["csrftoken"].value
+    fields = {"csrfmiddlewaretoken": token, "credential": "{}"}
+    if content_type == "multipart":
+        response = client.post(path, fields)
+    elif content_type == "form":
+        form = f"csrfmiddlewaretoken={token}&credential=%7B%7D"
+        response = client.post(path, form, content_type="application/x-www-form-urlencoded")
+    else:
+        response = client.post(
+            path, "{}", content_type="text/plain", headers={"X-CSRFToken": token}
+        )
+
+    assert response.status_code == 415, response.content[:300]
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]
+
+
+def _registration_variants():
+    """(id, change to a well-formed request body): each a wrong JSON type somewhere."""
+
+    def at(*where, value):
+        def change(body):
+            target = body
+            for step in where[:-1]:
+                target = target[step]
+            target[where[-1]] = value
+
+        return change
+
+    for value in (None, 1, "x", [], True):
+        yield f"response={value!r}", at("credential", "response", value=value)
+        yield f"credential={value!r}", at("credential", value=value)
+    for field_name in ("id", "rawId", "type"):
+        for value in (5, [], {}, None, True):
+            yield f"{field_name}={value!r}", at("credential", field_name, value=value)
+    for field_name in ("clientDataJSON", "attestationObject"):
+        for value in (5, [], {}, None):
+            yield f"{field_name}={value!r}", at("credential", "response", field_name, value=value)
+    for value in ("usb", [1], {"a": 1}, 7):
+        yield f"transports={value!r}", at("credential", "response", "transports", value=value)
+    for value in ("false", "true", 0, 1, None, [], {}):
+        yield f"public_administration={value!r}", at("use_for_public_administration", value=value)
+
+
+VARIANTS = list(_registration_variants())
+
+
+@pytest.mark.parametrize("change", [v[1] for v in VARIANTS], ids=[v[0] for v in VARIANTS])
+def test_a_registration_with_a_wrong_json_type_is_incorrect_data(settings, signed_in, user, change):
+    settings.DEBUG = False
+    signed_in.raise_request_exception = False
+    options = post_json(signed_in, "/settings/keys/add/options/")
+    credential = SoftKey(CERTIFIED, authority=ROOT).register(
+        challenge=challenge_of(options), origin=ORIGIN, rp_id=RP_ID
+    )
+    body = {"credential": credential, "name": "K", "use_for_public_administration": True}
+    change(body)
+
+    response = post_json(signed_in, "/settings/keys/add/verify/", body)
+
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["error"] == FAILED
+    assert not SecurityKey.objects.filter(user=user).exists()
+
+
+@pytest.mark.parametrize("choice", [True, False, "absent"])
+def test_the_public_administration_choice_is_a_json_boolean(signed_in, user, choice):
+    options = post_json(signed_in, "/settings/keys/add/options/")
+    credential = SoftKey(CERTIFIED, authority=ROOT).register(
+        challenge=challenge_of(options), origin=ORIGIN, rp_id=RP_ID
+    )
+    body = {"credential": credential, "name": "K"}
+    if choice != "absent":
+        body["use_for_public_administration"] = choice
+
+    assert post_json(signed_in, "/settings/keys/add/verify/", body).status_code == 200
+    assert SecurityKey.objects.get(user=user).use_for_public_administration is (choice is not False)
+
+
+def _assertion_variants():
+    for value in (None, 1, "x", [], True):
+        yield f"credential={value!r}", lambda a, v=value: v
+        yield f"response={value!r}", lambda a, v=value: {**a, "response": v}
+    for field_name in ("id", "rawId"):
+        for value in (5, [], {}, True, "\x00", "A" * 5000, "not base64!"):
+            yield f"{field_name}={value!r:.20}", lambda a, f=field_name, v=value: {**a, f: v}
+    for field_name in ("clientDataJSON", "authenticatorData", "signature", "userHandle"):
+        for value in (5, [], {}, True, "\x00"):
+            yield (
+                f"{field_name}={value!r}",
+                lambda a, f=field_name, v=value: {**a, "response": {**a["response"], f: v}},
+            )
+
+
+ASSERTION_VARIANTS = list(_assertion_variants())
+
+
+@pytest.mark.parametrize(
+    "change", [v[1] for v in ASSERTION_VARIANTS], ids=[v[0] for v in ASSERTION_VARIANTS]
+)
+def test_a_key_login_with_a_wrong_json_type_is_refused(settings, client, user, with_key, change):
+    settings.DEBUG = False
+    client.raise_request_exception = False
+    password_step(client, user)
+    options = post_json(client, "/login/key/options/")
+    assertion = with_key.authenticate(
+        with_key.credential_id, challenge=challenge_of(options), origin=ORIGIN, rp_id=RP_ID
+    )
+
+    response = post_json(client, "/login/key/verify/", {"credential": change(assertion)})
+
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["error"] == "The security key could not be verified. Try again."
+    assert client.get("/settings/")["Location"].startswith("/login/"), "must not be signed in"
+
+
+@pytest.mark.parametrize(
+    "change", [v[1] for v in ASSERTION_VARIANTS], ids=[v[0] for v in ASSERTION_VARIANTS]
+)
+def test_a_reauthentication_with_a_wrong_json_type_is_a_form_error(
+    settings, client, key_user, later, change
+):
+    settings.DEBUG = False
+    client.raise_request_exception = False
+    options = post_json(client, "/account/reauthenticate/key/options/")
+    assertion = key_user.authenticate(
+        key_user.credential_id, challenge=challenge_of(options), origin=ORIGIN, rp_id=RP_ID
+    )
+
+    response = client.post(
+        "/account/reauthenticate/",
+        {"password": PASSWORD, "credential": json.dumps(change(assertion))},
+    )
+
+    assert response.status_code == 200, response.content[:300]
+    assert "Wrong password or security key" in response.content.decode()
+    assert not opens_sudo_window(client)
