@@ -57,12 +57,38 @@ def is_safe_next(request: HttpRequest, url: str) -> bool:
 def login_url(request: HttpRequest, next_url: str) -> str:
     """The portal's sign-in page, going on to `next_url` afterwards when that is a safe target."""
     login = reverse(settings.LOGIN_URL)
-    return f"{login}?{urlencode({'next': next_url})}" if is_safe_next(request, next_url) else login
+    if not is_safe_next(request, next_url):
+        return login
+    return f"{login}?{urlencode({'next': next_url}, safe='/')}"  # as Django's redirect_to_login
 
 
 def raise_if_reauthentication_required(request: HttpRequest) -> None:
     if not is_recently_authenticated(request):
         raise ReauthenticationRequired
+
+
+def sensitive_change(reason):
+    """Name the change a view makes, for the re-authentication page ("You are changing your
+    password."): a lazy text, or a function of the view's URL arguments returning one."""
+
+    def mark(view):
+        view.reauthentication_reason = reason
+        return view
+
+    return mark
+
+
+def pending_reason(request: HttpRequest) -> str:
+    """What the action parked for after re-authentication does, as its view names it."""
+    action = request.session.get(PENDING_ACTION)
+    if not isinstance(action, dict):
+        return ""
+    try:
+        match = resolve(str(action.get("path", "")))
+    except Resolver404:
+        return ""
+    reason = getattr(match.func, "reauthentication_reason", "")
+    return str(reason(**match.kwargs) if callable(reason) else reason)
 
 
 def replayable_fields(*names: str):

@@ -5,31 +5,90 @@ failure up to a ceiling, and past the hourly maximum the key is blocked until it
 (OWASP ASVS 2.2.1: at most 100 failed attempts an hour on one account). Counters live in the
 shared cache.
 
-An attempt is *reserved* before the password is checked: under a short lock per key the attempt
-is checked against the delay and the cap and counted, and a right password gives it back. So
-parallel requests cannot all pass one free slot: each sees the ones reserved before it. A
-throttled attempt is refused before the password is checked and does not count. Per-address keys
-count IPv6 clients by their /64 (`ratelimit.address_key`).
+An attempt is *reserved* before the password is checked: in one atomic step the attempt is checked
+against the delay and the cap of every key it names and counted on all of them, and a right
+password gives it back. So parallel requests cannot all pass one free slot: each sees the ones
+reserved before it. A throttled attempt is refused before the password is checked and does not
+count. Per-address keys count IPv6 clients by their /64 (`ratelimit.address_key`).
+
+How the step is made atomic depends on where the counters live, one way for each cache the
+settings allow:
+
+- Redis (production, the tests, the benchmark): one Lua script (`_SCRIPT`) checks and counts all
+  keys at once; Redis runs a script with nothing in between, and it costs one round trip, where
+  locks and separate reads and writes cost nine. The give-back is one more call of the script.
+- Local memory (the embedded default, one web process): the same rule in Python
+  (`_wait_seconds`, `_reserve_locally`) under a lock of the process, which holds the counters.
+
+Both keep, per key, one record: the attempts counted in the current hour, when that hour started
+(the first attempt) and when the last attempt was. Tests run the rule on both.
 """
 
 import hashlib
-import secrets
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.exceptions import ImproperlyConfigured
+
+from mojeid.cache import RedisCache
 
 from .ratelimit import address_key
 
 WINDOW_SECONDS = 3600
-# A lock is held for a few cache round trips; a holder that died frees it after LOCK_SECONDS.
-LOCK_SECONDS = 5
-# Far longer than any holder needs. An attempt that cannot get the lock by then is throttled.
-LOCK_WAIT_SECONDS = 2.0
-LOCK_POLL_SECONDS = 0.002
+
+CHECK, RESERVE, GIVE_BACK = "check", "reserve", "give_back"
+
+# KEYS: one hash per key of the attempt (count, start, last), the account's first.
+# ARGV: the action, now (seconds since the epoch, the caller's clock), the window, and then
+# free, max_delay and max_per_hour of each key in turn. Returns the seconds to wait as a string
+# ("0": reserved or free now; "inf": blocked for the hour): Redis would truncate a Lua number.
+# The same rule as `_wait_seconds` and `_reserve_locally`, which the tests hold to it.
+_SCRIPT = """
+local action, now, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if action == 'give_back' then
+  redis.call('DEL', KEYS[1])
+  for i = 2, #KEYS do
+    if (tonumber(redis.call('HGET', KEYS[i], 'count')) or 0) > 0 then
+      redis.call('HINCRBY', KEYS[i], 'count', -1)
+    end
+  end
+  return '0'
+end
+local wait, fresh = 0, {}
+for i, key in ipairs(KEYS) do
+  local free = tonumber(ARGV[3 * i + 1])
+  local max_delay, cap = tonumber(ARGV[3 * i + 2]), tonumber(ARGV[3 * i + 3])
+  local count, started, last = unpack(redis.call('HMGET', key, 'count', 'start', 'last'))
+  count, started, last = tonumber(count) or 0, tonumber(started), tonumber(last)
+  if started == nil or now - started >= window then
+    fresh[i] = true
+  elseif count >= cap then
+    return 'inf'
+  elseif count >= free and last then
+    wait = math.max(wait, last + math.min(2 ^ (count - free), max_delay) - now)
+  end
+end
+if wait > 0 or action == 'check' then
+  return tostring(wait)
+end
+for i, key in ipairs(KEYS) do
+  if fresh[i] then
+    redis.call('HSET', key, 'count', 1, 'start', ARGV[2], 'last', ARGV[2])
+  else
+    redis.call('HINCRBY', key, 'count', 1)
+    redis.call('HSET', key, 'last', ARGV[2])
+  end
+  redis.call('EXPIRE', key, window)
+end
+return '0'
+"""
+
+# The local-memory cache lives in this process, so a lock of the process orders every change.
+_LOCAL_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -38,125 +97,95 @@ class _Key:
     value: str
 
     @property
-    def digest(self) -> str:
-        return hashlib.sha256(self.value.encode()).hexdigest()[:32]
-
-    def _name(self, part: str) -> str:
-        return f"login-throttle:{self.scope}:{self.digest}:{part}"
-
-    @property
-    def count_key(self) -> str:
-        return self._name("count")
-
-    @property
-    def last_key(self) -> str:
-        return self._name("last")
-
-    @property
-    def start_key(self) -> str:
-        return self._name("start")
-
-    @property
-    def lock_key(self) -> str:
-        return self._name("lock")
-
-    @property
-    def all_keys(self) -> list[str]:
-        return [self.count_key, self.last_key, self.start_key]
+    def name(self) -> str:
+        return f"login-throttle:{self.scope}:{hashlib.sha256(self.value.encode()).hexdigest()[:32]}"
 
     @property
     def policy(self) -> dict:
         return settings.LOGIN_THROTTLE[self.scope]
 
 
-def _wait_seconds(policy: dict, stored: dict, key: _Key, now: float) -> float:
-    """How long the next attempt on `key` must wait: 0 now, inf when blocked for the hour."""
-    started = stored.get(key.start_key)
-    if started is None or now - started >= WINDOW_SECONDS:
+# (count, start, last) of one key; None when it has no attempts.
+_Record = tuple[int, float, float] | None
+
+
+def _wait_seconds(policy: dict, record: _Record, now: float) -> float:
+    """How long the next attempt on a key must wait: 0 now, inf when blocked for the hour."""
+    if record is None:
         return 0.0
-    count, last_attempt = stored.get(key.count_key, 0), stored.get(key.last_key)
+    count, started, last = record
+    if now - started >= WINDOW_SECONDS:
+        return 0.0  # the hour runs from the first attempt; the cache's expiry only tidies up
     if count >= policy["max_per_hour"]:
         return float("inf")
-    if count < policy["free"] or last_attempt is None:
+    if count < policy["free"]:
         return 0.0
     delay = min(2 ** (count - policy["free"]), policy["max_delay"])
-    return max(0.0, last_attempt + delay - now)
+    return max(0.0, last + delay - now)
 
 
-@contextmanager
-def _locked(names: list[str]) -> Iterator[bool]:
-    """Hold the cache locks `names` (taken in this order); yields False if they stay busy."""
-    token = secrets.token_hex(8)
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    taken: list[str] = []
-    try:
-        for name in names:
-            while not cache.add(name, token, LOCK_SECONDS):
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(LOCK_POLL_SECONDS)
+def _reserve_locally(cache: LocMemCache, keys: list[_Key], action: str, now: float) -> float:
+    """`_SCRIPT`'s rule for the local-memory cache."""
+    with _LOCAL_LOCK:
+        if action == GIVE_BACK:
+            cache.delete(keys[0].name)
+            for key in keys[1:]:
+                record = cache.get(key.name)
+                if record and record[0] > 0:
+                    cache.set(key.name, (record[0] - 1, *record[1:]), WINDOW_SECONDS)
+            return 0.0
+        records = cache.get_many([key.name for key in keys])
+        wait = max(_wait_seconds(key.policy, records.get(key.name), now) for key in keys)
+        if wait > 0 or action == CHECK:
+            return wait
+        counted = {}
+        for key in keys:
+            record = records.get(key.name)
+            if record is None or now - record[1] >= WINDOW_SECONDS:
+                counted[key.name] = (1, now, now)
             else:
-                taken.append(name)
-                continue
-            break
-        yield len(taken) == len(names)
-    finally:
-        # Only locks still ours: a holder that outlived LOCK_SECONDS must not free the next
-        # holder's lock. (Between get and delete another may take it; the window is a round
-        # trip, against the seconds a lapsed lock was held.)
-        held = cache.get_many(taken) if taken else {}
-        mine = [name for name in taken if held.get(name) == token]
-        if mine:
-            cache.delete_many(mine)
+                counted[key.name] = (record[0] + 1, record[1], now)
+        cache.set_many(counted, WINDOW_SECONDS)
+        return 0.0
 
 
 class LoginThrottle:
     """Throttle state for one login attempt: who it names and where it comes from."""
 
     def __init__(self, identifier: str, address: str | None):
-        # The account's key first: every attempt takes the locks in the same order.
+        # The account's key first: a right password clears it and returns the others' attempt.
         self.keys = [_Key("account", identifier)]
         if address:
             self.keys.append(_Key("address", address_key(address)))
 
     def retry_after(self) -> float:
         """Seconds until an attempt may be checked: 0 now, inf when blocked for the hour."""
-        stored = cache.get_many([name for key in self.keys for name in key.all_keys])
-        now = time.time()
-        return max(_wait_seconds(key.policy, stored, key, now) for key in self.keys)
+        return self._run(CHECK)
 
     def reserve(self) -> bool:
         """Count this attempt on every key before the password is checked; False if throttled.
 
         A refused attempt counts nowhere. A right password then calls `give_back`.
         """
-        with _locked([key.lock_key for key in self.keys]) as locked:
-            if not locked:
-                return False
-            stored = cache.get_many([name for key in self.keys for name in key.all_keys])
-            now = time.time()
-            if any(_wait_seconds(key.policy, stored, key, now) > 0 for key in self.keys):
-                return False
-            fresh: dict = {}
-            for key in self.keys:
-                started = stored.get(key.start_key)
-                # The hour runs from the first attempt. The cache's own expiry only tidies up;
-                # the stored start decides, so that one clock rules the window.
-                if started is None or now - started >= WINDOW_SECONDS:
-                    fresh.update({key.count_key: 1, key.start_key: now})
-                else:
-                    try:
-                        cache.incr(key.count_key)
-                    except ValueError:  # evicted meanwhile
-                        fresh[key.count_key] = 1
-                fresh[key.last_key] = now
-            cache.set_many(fresh, WINDOW_SECONDS)
-        return True
+        return self._run(RESERVE) == 0
 
     def give_back(self) -> None:
         """A right password: the account's failures are forgiven, the address's count returns
         the one attempt it reserved."""
-        cache.delete_many(self.keys[0].all_keys)
-        for key in self.keys[1:]:
-            with suppress(ValueError):  # the window ended meanwhile: nothing to give back
-                cache.decr(key.count_key)
+        self._run(GIVE_BACK)
+
+    def _run(self, action: str) -> float:
+        cache, now = caches["default"], time.time()
+        if isinstance(cache, RedisCache):
+            arguments = [action, repr(now), WINDOW_SECONDS]
+            for key in self.keys:
+                policy = key.policy
+                arguments += [policy["free"], policy["max_delay"], policy["max_per_hour"]]
+            names = [cache.make_and_validate_key(key.name) for key in self.keys]
+            return float(cache.script(_SCRIPT)(keys=names, args=arguments))
+        if isinstance(cache, LocMemCache):
+            return _reserve_locally(cache, self.keys, action, now)
+        raise ImproperlyConfigured(
+            "The login throttle needs the Redis cache (mojeid.cache.RedisCache) or, in a single "
+            "process, the local-memory cache."
+        )

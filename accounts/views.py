@@ -1,14 +1,15 @@
 """Account pages: thin views that parse a form, call a flow or service, and render."""
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import flows, ratelimit
 from .adapter import get_adapter
+from .decorators import login_required
 from .forms import (
     CodeForm,
     EmailChangeForm,
@@ -27,8 +29,16 @@ from .forms import (
     ReauthenticationForm,
     RegistrationForm,
 )
-from .models import LOCKED_FIELDS, ContactCode, Profile, ProfileLocked
-from .reauth import raise_if_reauthentication_required, replayable_fields, resume_pending_action
+from .models import PROFILE_FIELDS, ContactCode, Profile, ProfileLocked
+from .reauth import (
+    PENDING_ACTION,
+    is_safe_next,
+    pending_reason,
+    raise_if_reauthentication_required,
+    replayable_fields,
+    resume_pending_action,
+    sensitive_change,
+)
 from .services import security
 from .services.contacts import ContactCodeError, confirm_code, pending_confirmations, send_code
 from .services.registration import register_account
@@ -118,6 +128,15 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def reauthenticate(request: HttpRequest) -> HttpResponse:
+    """Prove the password (and the second factor) again, then resume the parked action.
+
+    The page says which change it is for and offers Cancel: back to the page the user came from
+    (a page of this site only), dropping the parked action.
+    """
+    back = _back_address(request)
+    if request.method == "POST" and "cancel" in request.POST:
+        request.session.pop(PENDING_ACTION, None)
+        return redirect(back)
     form = ReauthenticationForm(request.POST or None)
     second_factor = get_adapter().reauthentication_template(request, request.user)
     if request.method == "POST" and form.is_valid():
@@ -132,8 +151,41 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/reauthenticate.html",
-        {"form": form, "second_factor_template": second_factor},
+        {
+            "form": form,
+            "second_factor_template": second_factor,
+            "reason": pending_reason(request),
+            "back": back,
+        },
     )
+
+
+def _back_address(request: HttpRequest) -> str:
+    """Where Cancel leads: the page the user came from (a page of this site), else settings.
+
+    On the first visit that is the Referer (kept by the browser across the redirect that brought
+    the user here); the form carries it on, since the page itself is then the Referer.
+    """
+    candidate = (
+        request.POST.get("back", "")
+        if request.method == "POST"
+        else request.META.get("HTTP_REFERER", "")
+    )
+    settings_page = reverse(settings.LOGIN_REDIRECT_URL)
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:  # e.g. a broken IPv6 host
+        return settings_page
+    relative = urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+    if (
+        parts.scheme not in ("", "http", "https")
+        or (parts.netloc and parts.netloc != request.get_host())
+        or not parts.path.startswith("/")
+        or parts.path == reverse("accounts:reauthenticate")
+        or not is_safe_next(request, relative)
+    ):
+        return settings_page
+    return relative
 
 
 @never_cache
@@ -206,10 +258,11 @@ def resend_code(request: HttpRequest, channel: str) -> HttpResponse:
     return redirect("accounts:confirm")
 
 
+@sensitive_change(gettext_lazy("You are changing your profile."))
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-@replayable_fields(*LOCKED_FIELDS)
+@replayable_fields(*PROFILE_FIELDS)
 def edit_profile(request: HttpRequest) -> HttpResponse:
     raise_if_reauthentication_required(request)
     profile = Profile.objects.get(pk=request.user.pk)
@@ -228,6 +281,7 @@ def edit_profile(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile_form.html", {"form": form, "profile": profile})
 
 
+@sensitive_change(gettext_lazy("You are changing your password."))
 @never_cache
 @login_required
 @sensitive_post_parameters("new_password1", "new_password2")
@@ -248,6 +302,13 @@ def change_password(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password_change.html", {"form": form})
 
 
+def _contact_change_reason(channel: str) -> str:
+    if channel == Channel.EMAIL:
+        return _("You are changing your e-mail address.")
+    return _("You are changing your phone number.")
+
+
+@sensitive_change(_contact_change_reason)
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])

@@ -11,7 +11,6 @@ identifying and filing also need the register, so they answer the register's 503
 
 from functools import wraps
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,7 +27,7 @@ from govsim.models import System
 from govsim.outage import is_down, unavailable_page, unless_down
 from govsim.rob import services as rob
 from govsim.rob.models import Citizen, DataProvisionRequest, DocumentKind, IdDocument
-from govsim.signin import next_page
+from govsim.signin import login_redirect, next_page
 
 from .forms import DocumentSearchForm, FilingForm, NameSearchForm
 
@@ -44,7 +43,7 @@ def clerk_required(view):
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         member = staff.signed_in_staff(request)
         if member is None:
-            return redirect_to_login(request.get_full_path(), reverse(LOGIN_URL))
+            return login_redirect(request, reverse(LOGIN_URL))
         if not member.is_clerk:
             return render(request, "czechpoint/forbidden.html", {"member": member}, status=403)
         request.clerk = member

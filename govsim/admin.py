@@ -13,14 +13,16 @@ plays no part in it. Every ModelAdmin and inline of the site is built on the bas
 """
 
 import json
+from functools import update_wrapper
 
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION
 from django.contrib.admin.options import get_content_type_for_model
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import PAGE_VAR
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -37,7 +39,7 @@ import adminguard
 from . import services
 from .forms import SignInForm, StaffMemberForm
 from .models import AdminLogEntry, Outage, StaffMember
-from .signin import next_page
+from .signin import login_redirect, next_page
 
 # One message for an unknown user, a wrong password, a person who is no operator and too many
 # attempts alike (the same words as the data box system's and the desk's sign-in).
@@ -65,6 +67,18 @@ class SimulatorAdminSite(admin.AdminSite):
         # (a value given here wins over the context processor's).
         context["user"] = services.signed_in_staff(request) or AnonymousUser()
         return context
+
+    def admin_view(self, view, cacheable: bool = False):
+        """Django's wrapper, but whoever may not enter goes to the sign-in through
+        `login_redirect`, which leaves out an address too long to come back to."""
+        guarded = super().admin_view(view, cacheable)
+
+        def inner(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not self.has_permission(request):
+                return login_redirect(request, reverse("admin:login", current_app=self.name))
+            return guarded(request, *args, **kwargs)
+
+        return update_wrapper(inner, guarded)
 
     @method_decorator(sensitive_post_parameters("password"))
     @method_decorator(never_cache)
@@ -131,9 +145,35 @@ class SimulatorAdminSite(admin.AdminSite):
 site = SimulatorAdminSite(name="govsim_admin")
 
 
+class ValidatedAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget, but a posted value that cannot be a key of the model (e.g.
+    "x" for a number) is left out when an invalid form is shown again: Django would look it up
+    and fail with a ValueError (a 500) instead of showing the form's own error."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        target = remote.model._meta.get_field(remote.field_name)
+        usable = []
+        for item in value:
+            try:
+                target.to_python(item)
+            except ValidationError:
+                continue
+            usable.append(item)
+        return super().optgroups(name, usable, attr)
+
+
 class OperatorPermissions:
     """Whatever the site lets in may use the model: the site itself admits operators only, and a
-    ModelAdmin that refuses more (read-only models) says so by overriding these."""
+    ModelAdmin that refuses more (read-only models) says so by overriding these. Autocomplete
+    fields use `ValidatedAutocompleteSelect`."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = ValidatedAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.admin_site.has_permission(request)

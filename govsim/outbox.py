@@ -8,12 +8,12 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from . import services
+from .signin import login_redirect
 
 SHOWN = 50
 
@@ -67,5 +67,5 @@ def outbox(request: HttpRequest) -> HttpResponse:
     only, signed in on the simulator admin's page, because every confirmation code is readable
     here. The portal's accounts, staff or not, do not open it."""
     if not settings.DEBUG and services.signed_in_operator(request) is None:
-        return redirect_to_login(request.get_full_path(), reverse("govsim_admin:login"))
+        return login_redirect(request, reverse("govsim_admin:login"))
     return render(request, "govsim/outbox.html", {"messages_out": recent_messages()})

@@ -15,11 +15,13 @@ so a new password ends every session signed in before.
 import hashlib
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.hashers import check_password, is_password_usable, make_password
 from django.core.cache import cache
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -38,6 +40,24 @@ def next_page(request: HttpRequest, default: str) -> str:
     ):
         return candidate
     return default
+
+
+def login_redirect(
+    request: HttpRequest, login_url: str, next_url: str | None = None
+) -> HttpResponse:
+    """To a sign-in page, and on to `next_url` (default: this page) after it when that is a safe
+    target.
+
+    An address too long to come back to (`url_has_allowed_host_and_scheme` refuses one over 2,048
+    characters) is left out: carried along it would pass Django's redirect limit and end in
+    DisallowedRedirect instead of the sign-in page.
+    """
+    target = request.get_full_path() if next_url is None else next_url
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(f"{login_url}?{urlencode({'next': target})}")
+    return redirect(login_url)
 
 
 class PasswordHolder:

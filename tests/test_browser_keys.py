@@ -108,8 +108,12 @@ def _register_and_sign_in(browser_page, make_user):
     key = SecurityKey.objects.get()
     with time_machine.travel(timezone.now() + timezone.timedelta(minutes=6)):
         page.goto(f"{origin}/settings/keys/{key.pk}/")
+        page.click("p.remove a")
+        page.wait_for_url(f"{origin}/settings/keys/{key.pk}/remove/")
+        assert "You will no longer be able to sign in with" in page.text_content("main")
         page.click("form.remove button")
         page.wait_for_url(f"{origin}/account/reauthenticate/")
+        assert "You are removing a security key." in page.text_content("main")
         assert "confirm with your security key" in page.text_content("main")
         page.fill("#id_password", PASSWORD)
         page.click("main button.button")

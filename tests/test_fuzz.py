@@ -677,18 +677,7 @@ def attempt(world: World, identity: str, path: str, case: Case, fields: list[str
 
 # Others' 500s, found by this suite: (route, identity, case) → the owner who fixes it. The sweep
 # does not count them; each is tested on its own below, strictly expected to fail until fixed.
-KNOWN: dict[tuple[str, str, str], str] = {
-    # The data box admin's inlines (autocomplete_fields): Django's AutocompleteSelect filters by
-    # the posted id when it re-renders an invalid form, and a non-numeric one is a ValueError.
-    (
-        "sim/admin/sim_isds/person/<path:object_id>/change/",
-        "everybody",
-        "form-nasty",
-    ): "the owner of govsim/isds/admin.py",
-    ("sim/admin/sim_isds/databox/add/", "everybody", "form-nasty"): (
-        "the owner of govsim/isds/admin.py"
-    ),
-}
+KNOWN: dict[tuple[str, str, str], str] = {}
 
 
 PROBE = Case(

@@ -3,20 +3,22 @@
 import json
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from accounts import flows as account_flows
+from accounts.decorators import login_required
 from accounts.reauth import (
     ReauthenticationRequired,
     raise_if_reauthentication_required,
     replayable_fields,
+    sensitive_change,
 )
 
 from . import flows, services
@@ -75,6 +77,7 @@ def _reauthenticate() -> JsonResponse:
     )
 
 
+@sensitive_change(gettext_lazy("You are adding a security key."))
 @never_cache
 @login_required
 def add_key(request: HttpRequest) -> HttpResponse:
@@ -128,6 +131,7 @@ def add_key_verify(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"redirect": reverse("twofactor:key_detail", args=[key.pk])})
 
 
+@sensitive_change(gettext_lazy("You are renaming a security key."))
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -146,10 +150,15 @@ def key_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "twofactor/key_detail.html", {"key": key, "error": error})
 
 
+@sensitive_change(gettext_lazy("You are removing a security key."))
+@never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def remove_key(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks "remove this key?"; the POST of that page removes it (after re-authentication)."""
     key = get_object_or_404(SecurityKey, pk=pk, user=request.user)
+    if request.method == "GET":
+        return render(request, "twofactor/remove_key.html", {"key": key})
     flows.remove(request, key)
     messages.success(request, _("The security key is removed."))
     return redirect(reverse("accounts:settings") + "#two-factor")

@@ -1,8 +1,10 @@
 """Signing in and out, and the throttling of failed logins."""
 
 import pytest
+import redis
 import time_machine
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import AuditEvent
@@ -12,6 +14,16 @@ from conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 
 GENERIC = "Wrong username or password, or too many attempts."
+
+
+@pytest.fixture(params=["redis", "locmem"])
+def throttle_cache(request, settings):
+    """Run a throttle test on both of the throttle's stores: Redis (one Lua script) and the
+    embedded default's local memory (the same rule in Python under a lock of the process)."""
+    if request.param == "locmem":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    return request.param
 
 
 def login(client, login, password=PASSWORD, **extra):
@@ -72,6 +84,35 @@ def test_wrong_password_and_unknown_user_get_the_same_error(client, user):
     assert AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.LOGIN_FAILED).count() == 1
 
 
+def test_a_sign_in_costs_two_cache_round_trips_and_a_failure_one(client, user, monkeypatch):
+    """The throttle reserves an attempt in one atomic call and a right password gives it back in
+    one more (locks and separate reads and writes took eleven round trips a sign-in)."""
+    assert login(client, user.username)["Location"] == "/settings/"  # Redis has the script now
+    client.post("/logout/")
+    calls = []
+    command, pipeline = redis.Redis.execute_command, redis.client.Pipeline.execute
+    monkeypatch.setattr(
+        redis.Redis,
+        "execute_command",
+        lambda self, *args, **options: calls.append(args[0]) or command(self, *args, **options),
+    )
+    monkeypatch.setattr(
+        redis.client.Pipeline,
+        "execute",
+        lambda self, *args, **options: calls.append("pipeline") or pipeline(self, *args, **options),
+    )
+
+    assert login(client, user.username)["Location"] == "/settings/"
+    signed_in = list(calls)
+    client.post("/logout/")
+    calls.clear()
+    assert GENERIC in login(client, user.username, "wrong").content.decode()
+
+    assert signed_in == ["EVALSHA", "EVALSHA"]
+    assert calls == ["EVALSHA"]
+
+
+@pytest.mark.usefixtures("throttle_cache")
 def test_failures_slow_the_account_down_then_the_right_password_works_again(client, user):
     policy = settings.LOGIN_THROTTLE["account"]
     start = timezone.now()
@@ -89,6 +130,7 @@ def test_failures_slow_the_account_down_then_the_right_password_works_again(clie
         assert login(client, user.username, PASSWORD)["Location"] == "/settings/"
 
 
+@pytest.mark.usefixtures("throttle_cache")
 def test_a_right_password_clears_the_account_counter(client, user):
     for _ in range(4):
         login(client, user.username, "wrong")
@@ -99,6 +141,7 @@ def test_a_right_password_clears_the_account_counter(client, user):
     assert login(client, user.username)["Location"] == "/settings/"
 
 
+@pytest.mark.usefixtures("throttle_cache")
 def test_an_account_takes_at_most_100_failures_an_hour():
     throttle = LoginThrottle("target-account", None)
     start = timezone.now()
@@ -113,6 +156,7 @@ def test_an_account_takes_at_most_100_failures_an_hour():
         assert throttle.reserve()
 
 
+@pytest.mark.usefixtures("throttle_cache")
 def test_failures_from_a_shared_address_do_not_lock_out_its_other_users(client, make_user):
     """An office or a mobile operator puts many people behind one address."""
     make_user("jana")
@@ -122,6 +166,7 @@ def test_failures_from_a_shared_address_do_not_lock_out_its_other_users(client, 
     assert login(client, "jana", PASSWORD, REMOTE_ADDR="203.0.113.7")["Location"] == "/settings/"
 
 
+@pytest.mark.usefixtures("throttle_cache")
 def test_one_address_spraying_passwords_is_capped_per_hour():
     cap = settings.LOGIN_THROTTLE["address"]["max_per_hour"]
     start = timezone.now()
@@ -135,6 +180,7 @@ def test_one_address_spraying_passwords_is_capped_per_hour():
         assert LoginThrottle("name:another", "203.0.113.7").reserve()
 
 
+@pytest.mark.usefixtures("throttle_cache")
 def test_username_and_email_share_one_counter(client, make_user):
     make_user("jana", email="jana@example.cz")
     start = timezone.now()

@@ -15,6 +15,7 @@ from django.test import Client
 
 from accounts.models import AuditEvent
 from accounts.ratelimit import RateLimited, address_key, hit
+from accounts.tests.test_login import throttle_cache  # noqa: F401 (a fixture: both stores)
 from conftest import PASSWORD
 
 PARALLEL = 12
@@ -32,6 +33,7 @@ def _guess(username: str, password: str = WRONG) -> int:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("throttle_cache")
 def test_parallel_wrong_guesses_are_checked_no_more_than_the_free_tries(make_user):
     user = make_user("jana")
     free = settings.LOGIN_THROTTLE["account"]["free"]
@@ -45,6 +47,7 @@ def test_parallel_wrong_guesses_are_checked_no_more_than_the_free_tries(make_use
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("throttle_cache")
 def test_a_right_password_among_parallel_ones_signs_in_and_gives_its_attempt_back(make_user):
     make_user("jana")
 
@@ -97,6 +100,7 @@ def test_an_ipv6_client_cannot_escape_the_address_cap_by_changing_address(client
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("throttle_cache")
 def test_ipv6_sign_in_failures_count_per_network(make_user):
     from accounts.throttling import LoginThrottle
 

@@ -15,7 +15,6 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import MAX_URL_LENGTH
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -24,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from govsim.api import ApiError, api_view, bearer_key, feed_page
 from govsim.forms import SignInForm
 from govsim.outage import unless_down
-from govsim.signin import next_page
+from govsim.signin import login_redirect, next_page
 
 from . import services
 from .forms import ConceptForm, SendForm, WriteForm
@@ -33,16 +32,6 @@ from .models import BoxAccess, Message, Person
 SYSTEM = "isds"
 SHOWN_MESSAGES = 50
 CONCEPT_FIELDS = ("to", "subject", "text")
-
-
-def _login_redirect(next_url: str) -> HttpResponse:
-    """To the sign-in, and back to `next_url` after it. An address longer than the sign-in would
-    go back to (`govsim.signin.next_page` refuses it) is left out: carried along it could even
-    pass Django's redirect limit, a DisallowedRedirect instead of the sign-in page."""
-    login = reverse("govsim:isds:login")
-    if len(next_url) > MAX_URL_LENGTH:
-        return redirect(login)
-    return redirect(f"{login}?{urlencode({'next': next_url})}")
 
 
 @unless_down(SYSTEM, api=False)
@@ -91,7 +80,7 @@ def index(request: HttpRequest) -> HttpResponse:
     """The boxes the signed-in person may act for."""
     person = services.signed_in_person(request)
     if person is None:
-        return _login_redirect(request.get_full_path())
+        return login_redirect(request, reverse("govsim:isds:login"))
     return render(
         request, "govsim/isds/index.html", {"person": person, "access": services.boxes_of(person)}
     )
@@ -111,7 +100,7 @@ def box(request: HttpRequest, box_id: str) -> HttpResponse:
     """One box's received and sent messages, newest first."""
     person = services.signed_in_person(request)
     if person is None:
-        return _login_redirect(request.get_full_path())
+        return login_redirect(request, reverse("govsim:isds:login"))
     access = _access_or_404(person, box_id)
     related = ("sender_box", "recipient_box")
     context = {
@@ -130,7 +119,7 @@ def message(request: HttpRequest, pk: int) -> HttpResponse:
     """One message, to a person who acts for its sender's or its recipient's box."""
     person = services.signed_in_person(request)
     if person is None:
-        return _login_redirect(request.get_full_path())
+        return login_redirect(request, reverse("govsim:isds:login"))
     box_ids = [access.box_id for access in services.boxes_of(person)]
     found = get_object_or_404(
         Message.objects.select_related("sender_box", "recipient_box").filter(
@@ -212,7 +201,7 @@ def concept(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _invalid_concept(request, form, person)
     if person is None:
-        return _login_redirect(request.get_full_path())
+        return login_redirect(request, reverse("govsim:isds:login"))
     return _concept_page(request, person, form, token=secrets.token_urlsafe(32))
 
 
@@ -220,7 +209,7 @@ def _send(request: HttpRequest, person: Person | None) -> HttpResponse:
     if person is None:
         # Signed out while the form was open: back to the same concept after signing in.
         query = urlencode({name: request.POST.get(name, "") for name in CONCEPT_FIELDS})
-        return _login_redirect(f"{request.path}?{query}")
+        return login_redirect(request, reverse("govsim:isds:login"), f"{request.path}?{query}")
     form = SendForm(request.POST)
     valid = form.is_valid()
     written_in = _written_in(request, person)
@@ -264,7 +253,7 @@ def write(request: HttpRequest, box_id: str) -> HttpResponse:
     person = services.signed_in_person(request)
     if person is None:
         # Back to this form after signing in (what a signed-out POST carried is not kept).
-        return _login_redirect(request.path)
+        return login_redirect(request, reverse("govsim:isds:login"), request.path)
     access = _access_or_404(person, box_id)
     if request.method != "POST":
         return _write_page(request, person, access, WriteForm(sender=box_id))

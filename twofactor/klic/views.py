@@ -7,7 +7,6 @@ class picks its message here.
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,8 +21,10 @@ from django_otp import login as otp_login
 from accounts import flows as account_flows
 from accounts import ratelimit
 from accounts.adapter import get_adapter
+from accounts.decorators import login_required
 from accounts.forms import ReauthenticationForm
 from accounts.models import User
+from accounts.reauth import sensitive_change
 
 from .. import flows as key_flows
 from ..exceptions import KlicNotUsable, NoOtherFactor, UnblockedRecently
@@ -49,6 +50,7 @@ def _qr_svg(content: str) -> str:
 # --- setting the app up ---------------------------------------------------------------------------
 
 
+@sensitive_change(gettext_lazy("You are setting up MojeID Klíč."))
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -81,9 +83,6 @@ def set_up(request: HttpRequest) -> HttpResponse:
             "expires_at": activation.expires_at,
         },
     )
-
-
-set_up.reauthentication_reason = gettext_lazy("You are setting up MojeID Klíč.")
 
 
 @login_required
@@ -131,6 +130,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     )
 
 
+@sensitive_change(gettext_lazy("You are removing MojeID Klíč."))
 @login_required
 @require_POST
 def remove(request: HttpRequest) -> HttpResponse:
@@ -140,9 +140,7 @@ def remove(request: HttpRequest) -> HttpResponse:
     return _settings_section()
 
 
-remove.reauthentication_reason = gettext_lazy("You are removing MojeID Klíč.")
-
-
+@sensitive_change(gettext_lazy("You are unblocking MojeID Klíč."))
 @login_required
 @require_POST
 def unblock(request: HttpRequest) -> HttpResponse:
@@ -163,9 +161,6 @@ def unblock(request: HttpRequest) -> HttpResponse:
         if unblocked:
             messages.success(request, _("MojeID Klíč is unblocked. The PIN tries start again."))
     return _settings_section()
-
-
-unblock.reauthentication_reason = gettext_lazy("You are unblocking MojeID Klíč.")
 
 
 # --- the second sign-in step ----------------------------------------------------------------------

@@ -707,3 +707,18 @@ def test_a_reauthentication_with_a_wrong_json_type_is_a_form_error(
     assert response.status_code == 200, response.content[:300]
     assert "Wrong password or security key" in response.content.decode()
     assert not opens_sudo_window(client)
+
+
+def test_removing_a_key_asks_first_and_the_re_authentication_says_why(client, key_user, later):
+    stored = SecurityKey.objects.get()
+
+    asked = client.get(f"/settings/keys/{stored.pk}/remove/")
+    assert asked.status_code == 200
+    assert "You will no longer be able to sign in with" in asked.content.decode()
+    assert SecurityKey.objects.filter(pk=stored.pk).exists(), "asking removes nothing"
+
+    response = client.post(f"/settings/keys/{stored.pk}/remove/")
+    page = client.get(response["Location"]).content.decode()
+
+    assert "You are removing a security key." in page
+    assert SecurityKey.objects.filter(pk=stored.pk).exists()

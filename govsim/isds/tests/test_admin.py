@@ -115,3 +115,26 @@ def test_a_box_page_never_shows_the_hash_of_its_api_key(admin_client, world):
     html = admin_client.get(f"{ADMIN}databox/{box.pk}/change/").content.decode()
 
     assert box.api_key_hash not in html
+
+
+def test_a_box_that_is_no_number_is_a_form_error_not_a_server_error(admin_client, world):
+    """The autocomplete widget must not look the posted "x" up when it shows the form again."""
+    person = world.stranger
+    response = admin_client.post(
+        f"{ADMIN}person/{person.pk}/change/",
+        {
+            "username": person.username,
+            "first_names": person.first_names,
+            "last_name": person.last_name,
+            "is_active": "on",
+            "access-TOTAL_FORMS": "1",
+            "access-INITIAL_FORMS": "0",
+            "access-MIN_NUM_FORMS": "0",
+            "access-MAX_NUM_FORMS": "1000",
+            "access-0-box": "x",
+            "access-0-role": "owner",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
