@@ -138,3 +138,10 @@ def _czech_settings(user) -> str:
     session[DEVICE_ID_SESSION_KEY] = user.security_keys.first().persistent_id
     session.save()
     return browser.get("/settings/").content.decode()
+
+
+def test_pages_that_name_no_icon_get_the_portals_favicon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"].endswith("/favicon.svg")
