@@ -42,9 +42,11 @@ def test_parallel_wrong_guesses_are_checked_no_more_than_the_free_tries(make_use
 
     # The clock stands still: past the free tries the first delay (one second) never runs out,
     # however slowly the threads get their turn, so only a race could check another password.
-    with time_machine.travel(timezone.now(), tick=False):
-        with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-            statuses = list(pool.map(lambda _: _guess("jana"), range(PARALLEL)))
+    with (
+        time_machine.travel(timezone.now(), tick=False),
+        ThreadPoolExecutor(max_workers=PARALLEL) as pool,
+    ):
+        statuses = list(pool.map(lambda _: _guess("jana"), range(PARALLEL)))
 
     assert set(statuses) == {200}, "every guess gets the login form back, none a 5xx"
     checked = AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.LOGIN_FAILED).count()

@@ -667,7 +667,7 @@ def test_a_session_that_skipped_the_second_factor_is_ended(client, user, app):
 
     response = client.get("/settings/")
 
-    assert response["Location"] == "/login/?next=%2Fsettings%2F"
+    assert response["Location"] == "/login/?next=/settings/"
     assert client.get("/settings/")["Location"].startswith("/login/"), "signed out"
     assert AuditEvent.objects.filter(user=user, kind="session_expired").exists()
 
