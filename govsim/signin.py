@@ -56,7 +56,8 @@ def login_redirect(
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(f"{login_url}?{urlencode({'next': target})}")
+        # Slashes stay readable, as in Django's redirect_to_login and the portal's.
+        return redirect(f"{login_url}?{urlencode({'next': target}, safe='/')}")
     return redirect(login_url)
 
 
