@@ -4,24 +4,7 @@ For now only the hook that other apps call when an account's link must end: the 
 fills it with the real transition to `cancelled`. Callers depend on its contract, not its body.
 """
 
-from django.utils.translation import gettext_lazy as _
-
 from accounts.models import User
-
-
-class NiaUnavailable(Exception):
-    """NIA had to be told and could not be reached; the caller must change nothing.
-
-    `message` is for the user. Raised inside the caller's transaction, it rolls the whole
-    operation back, so e.g. a two-factor reset stays unfinished and can be tried again.
-    """
-
-    def __init__(self, message=None):
-        self.message = message or _(
-            "The national identity hub (NIA) cannot be reached now. Nothing was changed; "
-            "try again later."
-        )
-        super().__init__(str(self.message))
 
 
 def cancel_link(user: User, *, reason: str, actor: User | None = None) -> bool:
