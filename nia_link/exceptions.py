@@ -52,3 +52,17 @@ class NiaUnavailable(NiaLinkError):
             "try again later."
         )
         super().__init__(str(self.message))
+
+
+class IllegalTransition(NiaLinkError):
+    """The link is not in a state this operation starts from (a second click, a stale page, a
+    task repeating itself): nothing was changed."""
+
+
+class VerificationRefused(NiaLinkError):
+    """The account or the person may not (yet) be linked: `problems` are the codes of
+    `nia_link.internal.eligibility.MESSAGES`. Nothing was changed."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(", ".join(problems))
