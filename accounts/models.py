@@ -363,6 +363,16 @@ class AuditEvent(models.Model):
         PROFILE_LOCKED = "profile_locked", _("Profile locked")
         PROFILE_UNLOCKED = "profile_unlocked", _("Profile unlocked")
         REGISTER_DATA_APPLIED = "register_data_applied", _("Register data applied")
+        NIA_LINK_REQUESTED = (
+            "nia_link_requested",
+            _("Access to public administration services requested"),
+        )
+        NIA_LINK_VERIFIED = "nia_link_verified", _("Identity verified for public administration")
+        NIA_LINK_FAILED = "nia_link_failed", _("Identity verification failed")
+        NIA_LINK_CANCELLED = (
+            "nia_link_cancelled",
+            _("Access to public administration services cancelled"),
+        )
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     kind = models.CharField(_("event"), max_length=40, choices=Kind.choices)

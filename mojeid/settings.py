@@ -98,6 +98,30 @@ GOVSIM_NIA_ENTITY_ID = env.str("GOVSIM_NIA_ENTITY_ID", default="") or None
 GOVSIM_NIA_PSEUDONYM_SECRET = env.str("GOVSIM_NIA_PSEUDONYM_SECRET", default="")
 GOVSIM_DEMO = env.bool("GOVSIM_DEMO", default=not PRODUCTION)
 
+# The portal's side of the same accounts (nia_link/clients/): where the register's, the data box
+# system's and NIA's APIs answer, and the key the portal presents to each. In development the
+# simulator embedded under /sim/ with its public DEVELOPMENT keys; docker-compose points them at
+# the simulator's own service; production must name the real systems.
+STATE_SYSTEMS_URL = env.str(
+    "STATE_SYSTEMS_URL", default="" if PRODUCTION else "http://localhost:8000/sim/"
+)
+STATE_SYSTEMS = {
+    "rob": {
+        "url": env.str("ROB_API_URL", default=STATE_SYSTEMS_URL + "rob/api/v1/"),
+        "key": GOVSIM_ROB_API_KEY or ("" if PRODUCTION else "dev-rob-key-mojeid"),
+    },
+    "isds": {
+        "url": env.str("ISDS_API_URL", default=STATE_SYSTEMS_URL + "isds/api/v1/"),
+        "key": GOVSIM_ISDS_API_KEY or ("" if PRODUCTION else "dev-isds-key-mojeid"),
+    },
+    "nia": {
+        "url": env.str("NIA_API_URL", default=STATE_SYSTEMS_URL + "nia/api/v1/"),
+        "key": GOVSIM_NIA_API_KEY or ("" if PRODUCTION else "dev-nia-key-mojeid"),
+    },
+}
+# How long one call may take before the system counts as unreachable.
+STATE_SYSTEMS_TIMEOUT_SECONDS = env.float("STATE_SYSTEMS_TIMEOUT_SECONDS", default=10.0)
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -6,6 +6,7 @@ from twofactor.adapter import TwoFactorAdapter
 from twofactor.exceptions import LinkedServiceUnavailable
 
 from . import services
+from .exceptions import NiaUnavailable
 
 
 class NiaLinkAdapter(TwoFactorAdapter):
@@ -13,5 +14,5 @@ class NiaLinkAdapter(TwoFactorAdapter):
         """A two-factor reset ends the account's NIA link (the link rests on those factors)."""
         try:
             return services.cancel_link(user, reason="two_factor_reset", actor=actor)
-        except services.NiaUnavailable as problem:
+        except NiaUnavailable as problem:
             raise LinkedServiceUnavailable(problem.message) from problem

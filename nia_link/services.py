@@ -1,39 +1,186 @@
-"""Domain operations of the NIA link (the state machine in DESIGN.md §4).
+"""Domain operations of the NIA link: one function per transition of the state machine in
+DESIGN.md §4.
 
-For now only the hook that other apps call when an account's link must end: the NIA link issue
-fills it with the real transition to `cancelled`. Callers depend on its contract, not its body.
+Each runs in a transaction, locks the link (or, to file a request, the account) with
+`select_for_update`, checks the state it starts from, writes an audit row with the acting user,
+and sends its e-mail only once the transaction commits. Operations a task can repeat (verifying
+a request from the same register data) change nothing the second time.
+
+Built so far: filing a request, its verification or failure, and cancelling a link that NIA knows
+nothing of yet. Completion (registering authenticators with NIA, `active`) comes next; until it
+exists no link gets past `verified`.
 """
 
-from django.utils.translation import gettext_lazy as _
+from datetime import date
 
-from accounts.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import record
+from accounts.models import AuditEvent, Profile, User
+from accounts.notifications import tell
+from twofactor.eligibility import eligible_authenticators
+
+from .clients.nia import Person
+from .exceptions import IllegalTransition, VerificationRefused
+from .internal import codes, eligibility
+from .models import OPEN_STATES, Link, LinkState, Route
+
+#: States from which a link ends without telling NIA: nothing is registered there yet.
+NOT_AT_NIA = (LinkState.REQUESTED, LinkState.VERIFIED)
 
 
-class NiaUnavailable(Exception):
-    """NIA had to be told and could not be reached; the caller must change nothing.
+def open_link(user: User) -> Link | None:
+    """The user's link being built or in force, if any."""
+    return Link.objects.filter(user=user, state__in=OPEN_STATES).first()
 
-    `message` is for the user. Raised inside the caller's transaction, it rolls the whole
-    operation back, so e.g. a two-factor reset stays unfinished and can be tried again.
+
+def request_problems(user: User, level: str, route: str) -> list[str]:
+    """What stands between the user and a request for `level` by `route` (codes of
+    `eligibility.MESSAGES`); empty when a request may be filed."""
+    profile = Profile.objects.get(pk=user.pk)
+    return [
+        *eligibility.route_problems(level, route),
+        *eligibility.profile_problems(profile),
+        *eligibility.authenticator_problems(eligible_authenticators(user, level), level),
+    ]
+
+
+def start_request(user: User, *, level: str, route: str, actor: User, request=None) -> Link:
+    """File a request for access at `level`, to be verified by `route`.
+
+    The caller (a flow) has checked a fresh sign-in with password and second factor. Raises
+    VerificationRefused with what is missing, IllegalTransition if a link is open already.
     """
-
-    def __init__(self, message=None):
-        self.message = message or _(
-            "The national identity hub (NIA) cannot be reached now. Nothing was changed; "
-            "try again later."
+    with transaction.atomic():
+        # One open link per account: two clicks at once queue here, the second sees the first.
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        problems = request_problems(user, level, route)
+        if problems:
+            raise VerificationRefused(problems)
+        if open_link(user) is not None:
+            raise IllegalTransition("the account has an open link")
+        link = Link.objects.create(
+            user=user,
+            state=LinkState.REQUESTED,
+            level=level,
+            route=route,
+            request_code=_unused_code() if route != Route.EOBCANKA else "",
         )
-        super().__init__(str(self.message))
+        record(
+            AuditEvent.Kind.NIA_LINK_REQUESTED,
+            user=user,
+            actor=actor,
+            request=request,
+            link=link.pk,
+            level=level,
+            route=route,
+        )
+    return link
+
+
+def verify(link_id: int, person: Person, *, document: str = "", evidence: dict) -> Link:
+    """The register vouched for the person who filed the request: `requested` → `verified`, with
+    NIA's data of the person; or `failed` when the register's data forbid the link (deceased, no
+    residence). `evidence` says what proved it (a provision's id, a message's, an assertion's),
+    for the audit.
+
+    Repeating it for a link verified as the same person changes nothing (a task may read a feed
+    page twice). IllegalTransition from any other state.
+    """
+    with transaction.atomic():
+        link = Link.objects.select_for_update().select_related("user").get(pk=link_id)
+        if link.state == LinkState.VERIFIED and link.bsi == person.bsi:
+            return link
+        if link.state != LinkState.REQUESTED:
+            raise IllegalTransition(f"a {link.state} link cannot be verified")
+        problems = eligibility.person_problems(person)
+        if problems:
+            return _end(link, LinkState.FAILED, problems[0], actor=None, evidence=evidence)
+        link.state, link.verified_at = LinkState.VERIFIED, timezone.now()
+        link.bsi, link.register_data = person.bsi, register_data(person)
+        link.identity_document = document
+        link.save(
+            update_fields=["state", "verified_at", "bsi", "register_data", "identity_document"]
+        )
+        record(
+            AuditEvent.Kind.NIA_LINK_VERIFIED,
+            user=link.user,
+            actor=None,
+            link=link.pk,
+            **evidence,
+        )
+        user = link.user
+        transaction.on_commit(lambda: tell(user, "nia_link_verified", link=link))
+    return link
+
+
+def fail(link_id: int, reason: str, *, evidence: dict) -> Link:
+    """The verification showed the request cannot succeed (`reason`, a code of
+    `eligibility.MESSAGES` or of the route): `requested`/`verified` → `failed`, with an e-mail
+    that says why. A failed link stays failed when told again."""
+    with transaction.atomic():
+        link = Link.objects.select_for_update().select_related("user").get(pk=link_id)
+        if link.state == LinkState.FAILED:
+            return link
+        if link.state not in NOT_AT_NIA:
+            raise IllegalTransition(f"a {link.state} link cannot fail")
+        return _end(link, LinkState.FAILED, reason, actor=None, evidence=evidence)
 
 
 def cancel_link(user: User, *, reason: str, actor: User | None = None) -> bool:
-    """Cancel the user's link to NIA, in whatever state it is (requested, verified or active).
+    """Cancel the user's link to NIA, in whatever state it is.
 
-    `reason` names why, for the audit record: "two_factor_reset", and later e.g. "user",
-    "key_removed", "helpdesk". `actor` is who caused it; None is the system.
+    `reason` names why, for the audit record: "user", "two_factor_reset", "key_removed",
+    "helpdesk"… `actor` is who caused it; None is the system.
 
-    Runs in the caller's transaction, and must be idempotent (no link, or one cancelled
-    already: nothing to do). Returns True when a link was cancelled, so that the caller can tell
-    the user; raises NiaUnavailable when NIA must be told and cannot be.
-
-    Until the NIA link exists no account has one: it does nothing and returns False.
+    Runs in the caller's transaction, and is idempotent (no open link: nothing to do). Returns
+    True when a link was cancelled, so that the caller can tell the user; raises NiaUnavailable
+    when NIA must be told and cannot be. A request or a verified link is not known to NIA yet and
+    ends here alone. Links that NIA knows of come with completion; until then none exists, and
+    one would be refused (IllegalTransition) rather than ended here alone.
     """
-    return False
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        link = Link.objects.select_for_update().filter(user=user, state__in=OPEN_STATES).first()
+        if link is None:
+            return False
+        if link.state not in NOT_AT_NIA:
+            raise IllegalTransition(f"ending a {link.state} link needs NIA")
+        _end(link, LinkState.CANCELLED, reason, actor=actor, evidence={})
+    return True
+
+
+def register_data(person: Person) -> dict:
+    """NIA's data of the person as the link keeps them (JSON)."""
+
+    def plain(value):
+        if isinstance(value, date):
+            return value.isoformat()
+        if hasattr(value, "__dataclass_fields__"):
+            return {name: plain(getattr(value, name)) for name in value.__dataclass_fields__}
+        return value
+
+    return {name: plain(getattr(person, name)) for name in person.__dataclass_fields__}
+
+
+def _end(link: Link, state: str, reason: str, *, actor: User | None, evidence: dict) -> Link:
+    link.state, link.ended_at, link.end_reason = state, timezone.now(), reason
+    link.save(update_fields=["state", "ended_at", "end_reason"])
+    kind = (
+        AuditEvent.Kind.NIA_LINK_FAILED
+        if state == LinkState.FAILED
+        else AuditEvent.Kind.NIA_LINK_CANCELLED
+    )
+    record(kind, user=link.user, actor=actor, link=link.pk, reason=reason, **evidence)
+    user, template = link.user, f"nia_link_{state}"
+    message = eligibility.MESSAGES.get(reason, "")
+    transaction.on_commit(lambda: tell(user, template, link=link, reason=message))
+    return link
+
+
+def _unused_code() -> str:
+    while True:  # 55 random bits: a repeat is practically never drawn, but must not fail
+        code = codes.new_code()
+        if not Link.objects.filter(request_code=code).exists():
+            return code

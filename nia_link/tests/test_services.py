@@ -5,6 +5,7 @@ import inspect
 import pytest
 
 from nia_link import services
+from nia_link.exceptions import NiaUnavailable
 
 pytestmark = pytest.mark.django_db
 
@@ -24,5 +25,5 @@ def test_cancel_link_takes_reason_and_actor_by_keyword():
 
 
 def test_nia_unavailable_carries_a_message_for_the_user():
-    assert "NIA" in str(services.NiaUnavailable().message)
-    assert services.NiaUnavailable("custom").message == "custom"
+    assert "NIA" in str(NiaUnavailable().message)
+    assert NiaUnavailable("custom").message == "custom"

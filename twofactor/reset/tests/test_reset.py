@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from conftest import PASSWORD
 from nia_link import services as nia_link
+from nia_link.exceptions import NiaUnavailable
 from twofactor.models import (
     KlicActivation,
     KlicDevice,
@@ -414,7 +415,7 @@ def test_answers_are_rate_limited(client, with_factors, deliver, monkeypatch):
 
 def test_nia_unreachable_changes_nothing(client, with_factors, deliver, monkeypatch):
     def unreachable(user, *, reason, actor=None):
-        raise nia_link.NiaUnavailable
+        raise NiaUnavailable
 
     monkeypatch.setattr(nia_link, "cancel_link", unreachable)
     right = answers(client, with_factors, deliver)

@@ -1,0 +1,182 @@
+"""The NIA link's records (DESIGN §4): the link of an account with its state, the authenticators
+registered with NIA under it, the cursors of the feeds the tasks read, and what the feeds brought
+that matched no request (kept for the helpdesk)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Route(models.TextChoices):
+    CZECH_POINT = "czech_point", _("Czech POINT office")
+    DATA_BOX = "data_box", _("Data box")
+    EOBCANKA = "eobcanka", _("Existing authentication method")
+
+
+class Level(models.TextChoices):
+    SUBSTANTIAL = "substantial", _("substantial")
+    HIGH = "high", _("high")
+
+
+class LinkState(models.TextChoices):
+    REQUESTED = "requested", _("Request filed")
+    VERIFIED = "verified", _("Verified")
+    ACTIVATING = "activating", _("Being completed")  # NIA is being told; a task reconciles
+    ACTIVE = "active", _("Active")
+    ENDING = "ending", _("Ending at NIA")  # ended here; a task tells NIA until it confirms
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+#: One of these per account at most: the link being built, in force, or being told to NIA.
+OPEN_STATES = (
+    LinkState.REQUESTED,
+    LinkState.VERIFIED,
+    LinkState.ACTIVATING,
+    LinkState.ACTIVE,
+    LinkState.ENDING,
+)
+
+
+class Link(models.Model):
+    """An account's link to NIA, from the request to its end; ended ones stay as history."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nia_links"
+    )
+    state = models.CharField(_("state"), max_length=16, choices=LinkState.choices)
+    level = models.CharField(_("level of assurance"), max_length=16, choices=Level.choices)
+    route = models.CharField(_("verification"), max_length=16, choices=Route.choices)
+    # What the citizen brings to the office or writes into the message; none for eObčanka.
+    request_code = models.CharField(_("request code"), max_length=14, blank=True)
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    activated_at = models.DateTimeField(_("active since"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    # Why a link failed or ended: a code the pages and the helpdesk explain.
+    end_reason = models.CharField(_("reason"), max_length=40, blank=True)
+    # The person's pseudonym for MojeID at NIA (BSI) and the register's data NIA gave with it.
+    bsi = models.CharField(_("BSI"), max_length=64, blank=True)
+    register_data = models.JSONField(_("register data"), null=True, blank=True)
+    # Which document proved the identity (the Czech POINT clerk's, the eObčanka), for NIA.
+    identity_document = models.CharField(_("identity document"), max_length=24, blank=True)
+
+    class Meta:
+        verbose_name = _("NIA link")
+        verbose_name_plural = _("NIA links")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(state__in=OPEN_STATES), name="one_open_nia_link"
+            ),
+            models.UniqueConstraint(
+                fields=["request_code"],
+                condition=~Q(request_code=""),
+                name="nia_link_request_code_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_state_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+class RegistrationState(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    ENDED = "ended", _("Ended")
+
+
+class Registration(models.Model):
+    """An authenticator (a security key or MojeID Klíč) registered with NIA under a link.
+
+    `wanted` is what the portal wants NIA to hold; `at_nia` what NIA confirmed last. They differ
+    only while a call is outstanding or failed half-way: the reconciling task repeats the call
+    (NIA's writes are idempotent) until they agree.
+    """
+
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="registrations")
+    # NIA's `IdentifikaceProstredku`: stable for the authenticator, never reused.
+    identifier = models.CharField(_("identifier at NIA"), max_length=64, unique=True)
+    security_key = models.ForeignKey(
+        "twofactor.SecurityKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="nia_registrations",
+    )
+    klic_device = models.ForeignKey(
+        "twofactor.KlicDevice",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="nia_registrations",
+    )
+    level = models.CharField(_("level of assurance"), max_length=16, choices=Level.choices)
+    wanted = models.CharField(_("wanted at NIA"), max_length=8, choices=RegistrationState.choices)
+    at_nia = models.CharField(
+        _("confirmed by NIA"), max_length=8, choices=RegistrationState.choices, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("NIA registration")
+        verbose_name_plural = _("NIA registrations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(security_key__isnull=True) | Q(klic_device__isnull=True),
+                name="nia_registration_one_authenticator",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+    @property
+    def agreed(self) -> bool:
+        return self.wanted == self.at_nia
+
+
+class FeedCursor(models.Model):
+    """Where a task stopped reading a feed: saved only after the page before it was processed."""
+
+    feed = models.CharField(_("feed"), max_length=32, unique=True)
+    position = models.BigIntegerField(_("position"), default=0)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("feed cursor")
+        verbose_name_plural = _("feed cursors")
+
+    def __str__(self) -> str:
+        return f"{self.feed} @ {self.position}"
+
+
+class UnmatchedSource(models.TextChoices):
+    PROVISION = "provision", _("Czech POINT data provision")
+    MESSAGE = "message", _("Data-box message")
+
+
+class Unmatched(models.Model):
+    """A provision or a data-box message that matched no open request, kept for the helpdesk."""
+
+    source = models.CharField(_("source"), max_length=16, choices=UnmatchedSource.choices)
+    external_id = models.BigIntegerField(_("id in its system"))
+    request_code = models.CharField(_("request code"), max_length=14, blank=True)
+    reason = models.CharField(_("reason"), max_length=40)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    summary = models.JSONField(_("summary"), default=dict)
+
+    class Meta:
+        verbose_name = _("unmatched provision or message")
+        verbose_name_plural = _("unmatched provisions and messages")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="unmatched_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.external_id}"
