@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("", include("accounts.urls")),
     path("", include("twofactor.urls")),
+    path("", include("nia_link.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -35,6 +35,11 @@ def open_link(user: User) -> Link | None:
     return Link.objects.filter(user=user, state__in=OPEN_STATES).first()
 
 
+def latest_link(user: User) -> Link | None:
+    """The open link, else the one that ended last (failed or cancelled), else None."""
+    return open_link(user) or Link.objects.filter(user=user).order_by("-created_at").first()
+
+
 def request_problems(user: User, level: str, route: str) -> list[str]:
     """What stands between the user and a request for `level` by `route` (codes of
     `eligibility.MESSAGES`); empty when a request may be filed."""

@@ -39,6 +39,10 @@ MESSAGES = {
     ),
     "route": _("This way of verifying your identity is not available for the chosen level."),
     "deceased": _("The register records this person as deceased."),
+    "not_matched": _(
+        "The national identity hub could not match the register's data to one person. Contact "
+        "MojeID support."
+    ),
     "no_residence": _(
         "The register records no permanent residence in the Czech Republic (or, for a "
         "foreigner, no permanent or temporary residence)."

@@ -4,13 +4,10 @@ step that waits for the app's approval. Thin: parse, call a flow or service, ren
 class picks its message here.
 """
 
-import qrcode
-import qrcode.image.svg
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -25,6 +22,7 @@ from accounts.decorators import login_required
 from accounts.forms import ReauthenticationForm
 from accounts.models import User
 from accounts.reauth import sensitive_change
+from mojeid.qr import qr_svg
 
 from .. import flows as key_flows
 from ..exceptions import KlicNotUsable, NoOtherFactor, UnblockedRecently
@@ -40,11 +38,6 @@ TOO_MANY = gettext_lazy("Too many sign-in requests. Wait a few minutes and try a
 
 def _settings_section() -> HttpResponse:
     return redirect(reverse(SETTINGS) + "#two-factor")
-
-
-def _qr_svg(content: str) -> str:
-    image = qrcode.make(content, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
-    return image.to_string(encoding="unicode")
 
 
 # --- setting the app up ---------------------------------------------------------------------------
@@ -78,7 +71,7 @@ def set_up(request: HttpRequest) -> HttpResponse:
         "twofactor/klic/set_up.html",
         {
             "code": code,
-            "qr_svg": mark_safe(_qr_svg(content)),  # noqa: S308 - made here from our own code
+            "qr_svg": qr_svg(content),
             "qr_content": content,
             "expires_at": activation.expires_at,
         },

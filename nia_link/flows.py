@@ -1,0 +1,24 @@
+"""Request-bound steps of the NIA link: the re-authentication is checked here, inside the flow,
+so that no view (or a later caller) can file a request on a session that proved nothing lately.
+"""
+
+from django.http import HttpRequest
+
+from accounts.reauth import raise_if_reauthentication_required
+
+from . import services
+from .models import Link
+
+
+def start(request: HttpRequest, *, level: str, route: str) -> Link:
+    """File a request for access; the session must have proved the password and the second
+    factor within the re-authentication window."""
+    raise_if_reauthentication_required(request)
+    return services.start_request(
+        request.user, level=level, route=route, actor=request.user, request=request
+    )
+
+
+def cancel(request: HttpRequest) -> bool:
+    """The citizen cancels their request (a link NIA does not know yet): True if one was open."""
+    return services.cancel_link(request.user, reason="user", actor=request.user)

@@ -1,0 +1,11 @@
+"""Celery tasks of the NIA link: thin, each returns what it did."""
+
+from celery import shared_task
+
+from . import matching
+
+
+@shared_task(name="nia_link.match_provisions")
+def match_provisions() -> dict:
+    """Every half minute: Czech POINT provisions in, their requests verified."""
+    return matching.match_provisions().as_dict()

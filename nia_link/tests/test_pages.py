@@ -1,0 +1,101 @@
+"""The Access to public administration services section, as a citizen goes through it: Get access,
+the level with what it needs, Continue after a fresh sign-in, Visit a Czech POINT office, Show
+request, Cancel request."""
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from accounts.models import Profile
+from czechpoint import request_code as desk
+from nia_link.models import Link, LinkState
+
+pytestmark = pytest.mark.django_db
+
+SETTINGS = "/settings/"
+GET_ACCESS = "/settings/public-administration/"
+SUBSTANTIAL = "/settings/public-administration/substantial/"
+SHOW = "/settings/public-administration/request/show/"
+CANCEL = "/settings/public-administration/request/cancel/"
+
+
+@pytest.fixture
+def citizen(client, make_user, sign_in_verified):
+    """Signed in a moment ago with password and MojeID Klíč; a complete profile."""
+    user = make_user("jana")
+    Profile.objects.filter(pk=user.pk).update(
+        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
+    )
+    sign_in_verified(client, user)
+    return user
+
+
+def test_the_section_offers_get_access_and_the_level_page_says_what_is_missing(client, citizen):
+    Profile.objects.filter(pk=citizen.pk).update(organisation="Firma s.r.o.")
+
+    section = client.get(SETTINGS).content.decode()
+    levels = client.get(GET_ACCESS).content.decode()
+
+    assert "Get access" in section and GET_ACCESS in section
+    assert "Leave the Organisation field empty" in levels
+    assert SUBSTANTIAL not in levels, "no Continue while something is missing"
+
+
+def test_a_czech_point_request_from_get_access_to_the_printed_request(client, citizen):
+    levels = client.get(GET_ACCESS).content.decode()
+    routes = client.get(SUBSTANTIAL)
+    filed = client.post(SUBSTANTIAL, {"route": "czech_point"})
+    shown = client.get(SHOW).content.decode()
+    section = client.get(SETTINGS).content.decode()
+
+    link = Link.objects.get(user=citizen)
+    assert SUBSTANTIAL in levels
+    assert "Visit a Czech POINT office" in routes.content.decode()
+    assert filed["Location"] == SHOW
+    assert (link.state, link.level, link.route) == (
+        LinkState.REQUESTED,
+        "substantial",
+        "czech_point",
+    )
+    assert desk.is_well_formed(link.request_code)
+    assert link.request_code in shown and "<svg" in shown
+    assert "Data provision from the Register of inhabitants to another person" in shown
+    assert "Jana Nováková" in shown
+    assert (
+        link.request_code in section and "Show request" in section and "Cancel request" in section
+    )
+
+
+def test_continue_needs_a_fresh_sign_in(client, citizen):
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=20), tick=False):
+        asked = client.get(SUBSTANTIAL)
+        posted = client.post(SUBSTANTIAL, {"route": "czech_point"})
+
+    assert asked["Location"].startswith("/account/reauthenticate/")
+    assert posted["Location"].startswith("/account/reauthenticate/")
+    assert not Link.objects.exists()
+
+
+def test_a_second_click_files_nothing_more_and_cancel_request_ends_it(client, citizen):
+    client.post(SUBSTANTIAL, {"route": "czech_point"})
+    again = client.post(SUBSTANTIAL, {"route": "czech_point"})
+    cancelled = client.post(CANCEL, follow=True)
+
+    assert again["Location"] == "/settings/#public-administration"
+    assert Link.objects.get().state == LinkState.CANCELLED
+    assert "Your request has been cancelled." in cancelled.content.decode()
+    assert "Get access" in cancelled.content.decode()
+    assert client.get(SHOW)["Location"] == "/settings/#public-administration"
+
+
+@pytest.mark.parametrize("route", ["", "data_box_x", "eobcanka\x00"])
+def test_an_unknown_route_is_a_form_error(client, citizen, route):
+    response = client.post(SUBSTANTIAL, {"route": route})
+
+    assert response.status_code == 400
+    assert "Choose how you want to verify your identity." in response.content.decode()
+    assert not Link.objects.exists()
+
+
+def test_an_unknown_level_is_not_found(client, citizen):
+    assert client.get("/settings/public-administration/highest/").status_code == 404
