@@ -338,7 +338,7 @@ def register(service: ServiceProvider, body: object) -> dict:
         return {"Status": "OK"}
     raise Refusal(
         "EXISTUJE",
-        _("This provider registered an authenticator with this identifier already, otherwise."),
+        _("This provider has registered an authenticator with this identifier, with other data."),
     )
 
 
