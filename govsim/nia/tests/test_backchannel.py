@@ -4,6 +4,7 @@ TR_EVIDENCE_VIP_ZMENA and TR_NOTIFIKACE_IDP, posted as JSON to api/v1/submit/<op
 import datetime
 import json
 import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -25,6 +26,7 @@ from govsim.outage import set_down
 from govsim.rob.models import Citizen, DocumentKind, IdDocument
 from govsim.rob.services import record_documents_changed, update_citizen
 from govsim.tests.people import make_operator, signed_in_as
+from govsim.tests.test_boundaries import imported_modules
 
 pytestmark = pytest.mark.django_db
 
@@ -882,3 +884,19 @@ def test_drawn_bodies_get_an_answer_or_a_400(client, portal, citizen, action, bo
     assert response.status_code in (200, 400), response.content.decode()[:500]
     if response.status_code == 200:
         assert response.json()["Status"] in ("OK", "Error")
+
+
+def test_the_register_knows_nothing_of_nia():
+    """NIA hears of the register's changes through a receiver of its own; govsim.rob imports no
+    module of govsim.nia."""
+    rob = Path(__file__).resolve().parents[2] / "rob"
+    found = {
+        str(path.relative_to(rob)): sorted(
+            name for name in imported_modules(path) if name.startswith("govsim.nia")
+        )
+        for path in rob.rglob("*.py")
+        if "tests" not in path.relative_to(rob).parts
+    }
+
+    assert len(found) > 5, "the walk finds the register's modules"
+    assert {path: names for path, names in found.items() if names} == {}
