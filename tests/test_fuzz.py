@@ -53,7 +53,9 @@ from czechpoint import request_code
 from govsim.admin import site as govsim_admin_site
 from govsim.isds import services as isds_services
 from govsim.isds.models import DataBox, Message, Person
-from govsim.nia.models import IdentityMeans, ServiceProvider
+from govsim.nia import backchannel
+from govsim.nia import services as nia_services
+from govsim.nia.models import AuthenticatorRegistration, ServiceProvider
 from govsim.rob.models import Citizen, Recipient
 from govsim.rob.services import file_provision
 from govsim.tests.people import make_staff_member, signed_in_as
@@ -273,14 +275,18 @@ def build_world(make_user, sign_in_verified) -> World:
         clerk=staff,
         office="Czech POINT – fuzz",
     )
-    means = IdentityMeans.objects.create(
-        service_provider=ServiceProvider.objects.first(),
+    nia_service = ServiceProvider.objects.first()
+    bsi = nia_services.give_pseudonym(nia_service, citizen).removeprefix("CZ/CZ/")
+    registration = AuthenticatorRegistration.objects.create(
+        service_provider=nia_service,
         citizen=citizen,
-        person="fuzz-person",
-        means_id="fuzz-means",
-        kind="security_key",
-        level="substantial",
+        bsi=bsi,
+        identifier="fuzz-means",
+        loa="Substantial",
+        state="Aktivni",
+        verified_by_document=False,
     )
+    backchannel.change_by_nia(registration, "Neaktivni")  # a notification for its admin pages
     OutboxMessage.objects.create(
         channel="email", recipient=superuser.email, subject="Fuzz", body="Fuzz"
     )
@@ -293,7 +299,7 @@ def build_world(make_user, sign_in_verified) -> World:
         provision=str(provision.pk),
         identifier=str(citizen.identifier),
         box_id=person_box.box_id,
-        means_id=means.means_id,
+        action="TR_ZTOTOZNENI",
         uid=urlsafe_base64_encode(force_bytes(superuser.pk)),
         channel="email",
         content_type_id=str(ContentType.objects.get_for_model(User).pk),
@@ -329,6 +335,7 @@ def world(settings, make_user, sign_in_verified) -> World:
     settings.DEBUG = False
     # What is fuzzed here is the endpoints, not the password hash: the fastest hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.GOVSIM_NIA_PSEUDONYM_SECRET = "fuzz-pseudonym-secret"  # none written under var/
     return build_world(make_user, sign_in_verified)
 
 

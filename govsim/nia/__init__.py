@@ -1,1 +1,2 @@
-"""The simulated NIA: a SAML 2.0 identity provider (eObčanka) and its identity-means API."""
+"""The simulated NIA: a SAML 2.0 identity provider (eObčanka) and its back-channel for
+qualified identity providers."""

@@ -1,17 +1,26 @@
-"""The simulated NIA in the simulator's admin: services (with their API keys), the identity
-means registered with NIA, and the pseudonyms it gave out."""
+"""The simulated NIA in the simulator's admin: services (with their API keys), the pseudonyms it
+gave out, the authenticators providers registered with it (which NIA's side may suspend, end or
+reactivate here) and the providers' notifications."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from govsim.admin import SimulatorModelAdmin, site
 from govsim.api import key_hash, new_api_key
 
+from . import backchannel
 from .idp import metadata_problems
-from .models import IdentityMeans, Pseudonym, ServiceProvider
+from .models import (
+    AuthenticatorRegistration,
+    ProviderNotification,
+    Pseudonym,
+    RegistrationState,
+    ServiceProvider,
+)
 
 
 class ServiceProviderForm(forms.ModelForm):
@@ -61,23 +70,120 @@ class ServiceProviderAdmin(SimulatorModelAdmin):
             )
 
 
-@admin.register(IdentityMeans, site=site)
-class IdentityMeansAdmin(SimulatorModelAdmin):
-    list_display = ["means_id", "kind", "level", "citizen", "service_provider", "registered_at"]
-    list_filter = ["kind", "level", "service_provider"]
-    search_fields = ["means_id", "person", "citizen__last_name"]
+@admin.register(AuthenticatorRegistration, site=site)
+class AuthenticatorRegistrationAdmin(SimulatorModelAdmin):
+    """The authenticators providers registered (TR_EVIDENCE_VIP_ZAPIS). Only the provider
+    registers and changes them; NIA's side suspends, ends or reactivates them with the actions
+    here, and the provider learns of it from its notifications (EVPROST)."""
+
+    list_display = [
+        "identifier",
+        "loa",
+        "state",
+        "citizen",
+        "service_provider",
+        "verified_by_document",
+        "updated_at",
+    ]
+    list_filter = ["loa", "state", "service_provider"]
+    list_select_related = ["citizen", "service_provider"]
+    search_fields = ["identifier", "bsi", "citizen__last_name"]
     readonly_fields = [
         "service_provider",
         "citizen",
-        "person",
-        "means_id",
-        "kind",
-        "level",
-        "registered_at",
+        "bsi",
+        "identifier",
+        "loa",
+        "state",
+        "verified_by_document",
+        "document_kind",
+        "last_message",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["suspend", "end", "reactivate"]
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # registered by providers through the back-channel only
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # The list's actions change them; a registration's own page only shows it.
+        return obj is None and super().has_change_permission(request)
+
+    def _set_state(self, request: HttpRequest, queryset: QuerySet, state: str) -> None:
+        changed = [
+            registration
+            for registration in queryset.order_by("pk")
+            if backchannel.change_by_nia(registration, state)
+        ]
+        for registration in changed:
+            self.log_change(request, registration, [{"changed": {"fields": ["state"]}}])
+        if changed:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d registration changed; its provider is notified.",
+                    "%(count)d registrations changed; their providers are notified.",
+                    len(changed),
+                )
+                % {"count": len(changed)},
+            )
+        left = queryset.count() - len(changed)
+        if left:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d registration left as it was: in that state already, or ended.",
+                    "%(count)d registrations left as they were: in that state already, or ended.",
+                    left,
+                )
+                % {"count": left},
+            )
+
+    @admin.action(
+        description=_("Suspend (inactive), and notify the provider"), permissions=["change"]
+    )
+    def suspend(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_state(request, queryset, RegistrationState.INACTIVE)
+
+    @admin.action(description=_("End (for good), and notify the provider"), permissions=["change"])
+    def end(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_state(request, queryset, RegistrationState.ENDED)
+
+    @admin.action(description=_("Reactivate, and notify the provider"), permissions=["change"])
+    def reactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_state(request, queryset, RegistrationState.ACTIVE)
+
+
+@admin.register(ProviderNotification, site=site)
+class ProviderNotificationAdmin(SimulatorModelAdmin):
+    """What each provider reads with TR_NOTIFIKACE_IDP: written by NIA, never changed."""
+
+    list_display = [
+        "id",
+        "source",
+        "bsi",
+        "pseudonym_invalidated",
+        "service_provider",
+        "created_at",
+    ]
+    list_filter = ["source", "service_provider"]
+    list_select_related = ["service_provider"]
+    search_fields = ["bsi"]
+    readonly_fields = [
+        "service_provider",
+        "bsi",
+        "source",
+        "reference_data",
+        "pseudonym_invalidated",
+        "created_at",
     ]
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # registered by providers through the API only
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(Pseudonym, site=site)

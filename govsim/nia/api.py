@@ -1,29 +1,24 @@
-"""The identity-means API of the simulated NIA: a qualified provider (the MojeID portal) registers,
-lists and removes the means (security keys, MojeID Klíč) that identify a person through it.
+"""The back-channel of the simulated NIA for qualified identity providers (the MojeID portal),
+over HTTP: one address per operation, `POST api/v1/submit/<operation>` with a JSON object (see
+`backchannel` for the operations and their answers).
 
-JSON over HTTP under `api/v1/`, authenticated with the service's API key
-(`Authorization: Bearer <key>`); every refusal is a 4xx JSON `{"error", "message"}` (an unknown
-address under `api/` too), and while the "nia" outage switch is on every call answers 503 JSON.
-
-    POST   means                {person | citizen, means_id, kind, level} → 201 (200 if repeated)
-    GET    means?person=… | ?citizen=…                                      → 200
-    DELETE means/<means_id>                                                 → 204
-
-A listing by `citizen` (the register's identifier) answers only for a citizen NIA already gave
-this service a pseudonym for, or this service registered a means for: any other is 404, as if
-the register did not know them, and nothing is written.
+Authenticated with the service's API key (`Authorization: Bearer <key>`). A request NIA does not
+take is a 4xx JSON `{"error", "message"}`: 401 for an unknown key, 404 for an unknown operation
+(or any other address under `api/`), 405 for another method than POST, 413 for a body over
+MAX_BODY_BYTES, 400 for a body the operation cannot read; while the "nia" outage switch is on,
+every call answers 503 JSON. Whatever the operation answers — "OK" or a business "Error" — is 200.
 """
 
 import json
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from govsim.api import ApiError, api_view, bearer_key, error_response, key_hash
 
-from . import services
+from . import backchannel
 from .models import ServiceProvider
 
 MAX_BODY_BYTES = 16 * 1024
@@ -65,32 +60,21 @@ def _json_body(request: HttpRequest) -> object:
 
 
 @csrf_exempt
-@api_view("nia", methods=("GET", "POST"))
-def means_collection(request: HttpRequest) -> JsonResponse:
-    """POST: register a means (201; 200 when the same registration is repeated). GET: the means
-    this service registered for a person, `?person=<PersonIdentifier>` or `?citizen=<uuid>`."""
+@api_view("nia", methods=("POST",))
+def submit(request: HttpRequest, action: str) -> JsonResponse:
+    """One operation of the back-channel (`backchannel.OPERATIONS`): its answer, 200 whether
+    "OK" or "Error" (then nothing was written)."""
     service = _service(request)
-    if request.method == "POST":
-        wanted = services.validate_means(_json_body(request))
+    operation = backchannel.OPERATIONS.get(action)
+    if operation is None:
+        raise ApiError("not_found", 404, "no such operation")
+    body = _json_body(request)
+    try:
         with transaction.atomic():
-            means, created = services.register_means(service, wanted)
-        return JsonResponse(services.serialise_means(means), status=201 if created else 200)
-    person = request.GET.get("person", "").strip()
-    citizen = request.GET.get("citizen", "").strip()
-    if bool(person) == bool(citizen):
-        raise ApiError("bad_request", 400, "give either ?person= or ?citizen=")
-    found, person = services.known_person(service, person=person, citizen=citizen)
-    means = services.means_of(service, found)
-    return JsonResponse({"person": person, "means": [services.serialise_means(m) for m in means]})
-
-
-@csrf_exempt
-@api_view("nia", methods=("DELETE",))
-def means_item(request: HttpRequest, means_id: str) -> HttpResponse:
-    """Remove a means this service registered: 204, or 404 if it registered no such means."""
-    service = _service(request)
-    services.remove_means(service, means_id)
-    return HttpResponse(status=204)
+            answer = operation(service, body)
+    except backchannel.Refusal as refusal:
+        answer = refusal.answer()
+    return JsonResponse(answer)
 
 
 @csrf_exempt

@@ -13,3 +13,6 @@ class Config(AppConfig):
     label = "sim_nia"
     verbose_name = _("NIA (simulator)")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 (connects the receivers)

@@ -1,5 +1,6 @@
-"""The simulated NIA: the services it signs people in to, the pseudonyms it gave them, and the
-identity means qualified providers (the MojeID portal) registered with it.
+"""The simulated NIA: the services it signs people in to, the pseudonyms it gave them, and its
+back-channel for qualified identity providers (the MojeID portal): the authenticators they
+registered with it and the notifications NIA keeps for them.
 """
 
 from django.db import models
@@ -13,8 +14,8 @@ class ServiceProvider(models.Model):
     """A service (SAML SP) NIA knows: it answers only the AuthnRequests of these.
 
     Its SAML metadata says where answers go (AssertionConsumerService, HTTP-POST) and holds the
-    certificate assertions are encrypted to. With an API key it may also use the identity-means
-    API; only a SHA-256 of the key is kept.
+    certificate assertions are encrypted to. With an API key it may also use the back-channel of
+    qualified identity providers (`api.submit`); only a SHA-256 of the key is kept.
     """
 
     # Never filtered, searched or sorted in an admin (adminguard): a hash is still a secret.
@@ -59,8 +60,10 @@ class ServiceProvider(models.Model):
 class Pseudonym(models.Model):
     """A PersonIdentifier NIA gave a service for a citizen (each service gets its own).
 
-    The value is computed (see `services.person_identifier`); the row remembers that it was given,
-    so the identity-means API can tell whose means a service registers.
+    The value is computed (see `services.person_identifier`): "CZ/CZ/" + the citizen's BSI for
+    the service, the pseudonym the back-channel speaks of. The row remembers that it was given —
+    in a SAML answer or by TR_ZTOTOZNENI — so the back-channel accepts that BSI from this service
+    only, and tells the service of the citizen's changes.
     """
 
     service_provider = models.ForeignKey(
@@ -86,45 +89,98 @@ class Pseudonym(models.Model):
     def __str__(self) -> str:
         return self.value
 
-
-class MeansKind(models.TextChoices):
-    SECURITY_KEY = "security_key", _("security key")
-    MOJEID_KLIC = "mojeid_klic", _("MojeID Klíč")
-
-
-class MeansLevel(models.TextChoices):
-    SUBSTANTIAL = "substantial", _("substantial")
-    HIGH = "high", _("high")
+    @property
+    def bsi(self) -> str:
+        """The BSI this PersonIdentifier carries."""
+        return self.value.rsplit("/", 1)[-1]
 
 
-class IdentityMeans(models.Model):
-    """An identity means a provider registered for a person: NIA's record of "this security key /
-    this MojeID Klíč identifies this citizen at this level", one row per means."""
+class LevelOfAssurance(models.TextChoices):
+    """Levels of assurance as the back-channel names them."""
+
+    LOW = "Low", _("low")
+    SUBSTANTIAL = "Substantial", _("substantial")
+    HIGH = "High", _("high")
+
+
+class RegistrationState(models.TextChoices):
+    ACTIVE = "Aktivni", _("active")
+    INACTIVE = "Neaktivni", _("inactive")
+    ENDED = "Ukonceny", _("ended")
+
+
+class AuthenticatorRegistration(models.Model):
+    """An authenticator a qualified provider issued to a person and registered with NIA
+    (TR_EVIDENCE_VIP_ZAPIS), one row per (provider, BSI, the provider's own id of it).
+
+    The provider changes it with TR_EVIDENCE_VIP_ZMENA; NIA's own side (an operator in the
+    simulator's admin) may suspend, end or reactivate it, which the provider learns from its
+    notifications (EVPROST). An ended registration stays ended.
+    """
 
     service_provider = models.ForeignKey(
         ServiceProvider,
         on_delete=models.CASCADE,
-        related_name="means",
+        related_name="registrations",
         verbose_name=_("registered by"),
     )
     citizen = models.ForeignKey(
         Citizen, on_delete=models.CASCADE, related_name="+", verbose_name=_("citizen")
     )
-    person = models.CharField(_("PersonIdentifier"), max_length=100)
-    means_id = models.CharField(_("means ID"), max_length=255)
-    kind = models.CharField(_("kind"), max_length=16, choices=MeansKind.choices)
-    level = models.CharField(_("level of assurance"), max_length=16, choices=MeansLevel.choices)
-    registered_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    bsi = models.CharField(_("BSI"), max_length=36)
+    identifier = models.CharField(_("provider's identifier"), max_length=255)
+    loa = models.CharField(_("level of assurance"), max_length=16, choices=LevelOfAssurance.choices)
+    state = models.CharField(_("state"), max_length=16, choices=RegistrationState.choices)
+    verified_by_document = models.BooleanField(_("verified with an identity document"))
+    document_kind = models.CharField(_("identity document"), max_length=32, blank=True)
+    last_message = models.CharField(_("last message"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
     class Meta:
-        verbose_name = _("identity means")
-        verbose_name_plural = _("identity means")
-        ordering = ["registered_at", "pk"]
+        verbose_name = _("authenticator registration")
+        verbose_name_plural = _("authenticator registrations")
+        ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["service_provider", "means_id"], name="sim_nia_one_means_per_id"
+                fields=["service_provider", "bsi", "identifier"],
+                name="sim_nia_one_registration_per_identifier",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.means_id}"
+        return self.identifier
+
+
+class NotificationSource(models.TextChoices):
+    REGISTER = "ROBREF", _("base register of inhabitants")
+    REGISTRATION = "EVPROST", _("registration of an authenticator")
+
+
+class ProviderNotification(models.Model):
+    """One item of a provider's notification feed (TR_NOTIFIKACE_IDP); ids only grow.
+
+    ROBREF: the register recorded a change of a citizen whose BSI NIA gave the provider, with the
+    citizen's data after it. EVPROST: NIA's side changed the state of one of the provider's
+    registrations. Never changed once written, so a page read again is the same page.
+    """
+
+    service_provider = models.ForeignKey(
+        ServiceProvider,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("service provider"),
+    )
+    bsi = models.CharField(_("BSI"), max_length=36)
+    source = models.CharField(_("source"), max_length=8, choices=NotificationSource.choices)
+    reference_data = models.JSONField(_("reference data"), default=dict)
+    pseudonym_invalidated = models.BooleanField(_("pseudonym invalidated"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("provider notification")
+        verbose_name_plural = _("provider notifications")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.source} {self.bsi}"

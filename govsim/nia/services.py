@@ -1,44 +1,49 @@
 """What the simulated NIA does, apart from speaking SAML: reading the eObčanka in the (simulated)
-card reader and checking its PIN, pseudonyms per service, and the register of identity means.
+card reader and checking its PIN, and pseudonyms (BSI) per service. The back-channel of qualified
+identity providers is `backchannel`.
 """
 
 import hashlib
 import hmac
 import re
 import uuid
-from dataclasses import dataclass
 
 from django.contrib.auth.hashers import check_password
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from govsim.api import ApiError
 from govsim.rob.models import Citizen, DocumentKind, IdDocument
 
 from . import eidas, keys
-from .models import IdentityMeans, MeansKind, MeansLevel, Pseudonym, ServiceProvider
+from .models import Pseudonym, ServiceProvider
 
 # Like the chip of a real eObčanka, three wrong PINs in a row block the card; the simulator
 # unblocks it by itself after a while instead of asking for the PUK.
 MAX_PIN_ATTEMPTS = 3
 PIN_LOCK_SECONDS = 15 * 60
 DEMO_CARDS_SHOWN = 50
+# A BSI as NIA writes it: a GUID, 8-4-4-4-12 hex digits (lowercase when NIA writes it).
+BSI = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 # --- Pseudonyms -----------------------------------------------------------------------------
 
 
-def person_identifier(service: ServiceProvider, citizen: Citizen) -> str:
-    """The citizen's PersonIdentifier for this service: "CZ/CZ/" + hex HMAC-SHA256 of the register
-    identifier, under a key derived from NIA's secret and the service's entity ID. Two services
-    get unrelated values; the same service always the same one."""
+def bsi(service: ServiceProvider, citizen: Citizen) -> str:
+    """The citizen's BSI for this service: a GUID made of the first 16 bytes of an HMAC-SHA256 of
+    the register identifier, under a key derived from NIA's secret and the service's entity ID.
+    Two services get unrelated values; the same service always the same one."""
     service_key = hmac.new(
         keys.pseudonym_secret(), service.entity_id.encode("utf-8"), hashlib.sha256
     ).digest()
     digest = hmac.new(service_key, str(citizen.identifier).encode("ascii"), hashlib.sha256)
-    return eidas.PERSON_IDENTIFIER_PREFIX + digest.hexdigest()
+    return str(uuid.UUID(bytes=digest.digest()[:16], version=4))
+
+
+def person_identifier(service: ServiceProvider, citizen: Citizen) -> str:
+    """The citizen's PersonIdentifier for this service: "CZ/CZ/" + their BSI for it."""
+    return eidas.PERSON_IDENTIFIER_PREFIX + bsi(service, citizen)
 
 
 def give_pseudonym(service: ServiceProvider, citizen: Citizen) -> str:
@@ -58,6 +63,14 @@ def citizen_of(service: ServiceProvider, person: str) -> Citizen | None:
         .first()
     )
     return found.citizen if found else None
+
+
+def citizen_of_bsi(service: ServiceProvider, value: str) -> Citizen | None:
+    """Whose BSI `value` is (a GUID, either case), if NIA gave it — or the PersonIdentifier made
+    of it — to this service."""
+    if not BSI.fullmatch(value):
+        return None
+    return citizen_of(service, eidas.PERSON_IDENTIFIER_PREFIX + value.lower())
 
 
 # --- The eObčanka in the card reader --------------------------------------------------------
@@ -185,186 +198,3 @@ def demo_cards() -> list[IdDocument]:
         .select_related("citizen")
         .order_by("citizen__last_name", "citizen__first_names", "number")[:DEMO_CARDS_SHOWN]
     )
-
-
-# --- The register of identity means ---------------------------------------------------------
-
-MEANS_ID = re.compile(r"[A-Za-z0-9._~:=-]{1,255}")
-PERSON_IDENTIFIER = re.compile(re.escape(eidas.PERSON_IDENTIFIER_PREFIX) + r"[0-9a-f]{64}")
-
-
-class MeansError(ApiError):
-    """A refusal of the identity-means API (answered as its JSON error)."""
-
-
-@dataclass(frozen=True)
-class MeansRequest:
-    """A registration the API was asked for, validated."""
-
-    means_id: str
-    kind: str
-    level: str
-    person: str = ""  # the service's PersonIdentifier …
-    citizen: str = ""  # … or the register's identifier of the citizen (exactly one of them)
-
-
-def check_means_id(means_id: str) -> str:
-    """`means_id` if it has the shape of one (a 400 MeansError if not): checked before any query,
-    since PostgreSQL refuses some characters (NUL) outright."""
-    if not MEANS_ID.fullmatch(means_id):
-        raise MeansError(
-            "bad_request", 400, "means_id must be 1-255 characters of A-Z a-z 0-9 . _ ~ : = -"
-        )
-    return means_id
-
-
-def _citizen_identifier(citizen: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(citizen)
-    except ValueError:
-        raise MeansError(
-            "bad_request", 400, "citizen must be a register identifier (UUID)"
-        ) from None
-
-
-def check_person(person: str = "", citizen: str = "") -> None:
-    """Refuse (400 MeansError) a PersonIdentifier not shaped as NIA's ("CZ/CZ/" + 64 hex digits)
-    or a register identifier that is not a UUID, whichever is given."""
-    if person and not PERSON_IDENTIFIER.fullmatch(person):
-        raise MeansError(
-            "bad_request",
-            400,
-            f"person must be {eidas.PERSON_IDENTIFIER_PREFIX} and 64 lowercase hex digits",
-        )
-    if citizen:
-        _citizen_identifier(citizen)
-
-
-def _string(body: dict, name: str, *, required: bool = True) -> str:
-    value = body.get(name)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or not value.strip():
-        raise MeansError("bad_request", 400, f"{name} must be a non-empty string")
-    return value.strip()
-
-
-def validate_means(body: object) -> MeansRequest:
-    """A registration's body, checked: {person | citizen, means_id, kind, level}, all strings."""
-    if not isinstance(body, dict):
-        raise MeansError("bad_request", 400, "the body must be a JSON object")
-    unknown = sorted(set(body) - {"person", "citizen", "means_id", "kind", "level"})
-    if unknown:
-        raise MeansError("bad_request", 400, f"unknown fields: {', '.join(unknown)}")
-    wanted = MeansRequest(
-        means_id=_string(body, "means_id"),
-        kind=_string(body, "kind"),
-        level=_string(body, "level"),
-        person=_string(body, "person", required=False),
-        citizen=_string(body, "citizen", required=False),
-    )
-    if bool(wanted.person) == bool(wanted.citizen):
-        raise MeansError("bad_request", 400, "give either person or citizen")
-    check_person(wanted.person, wanted.citizen)
-    check_means_id(wanted.means_id)
-    if wanted.kind not in MeansKind.values:
-        raise MeansError("bad_request", 400, f"kind must be one of {', '.join(MeansKind.values)}")
-    if wanted.level not in MeansLevel.values:
-        raise MeansError("bad_request", 400, f"level must be one of {', '.join(MeansLevel.values)}")
-    return wanted
-
-
-def resolve_person(
-    service: ServiceProvider, *, person: str = "", citizen: str = ""
-) -> tuple[Citizen, str]:
-    """(citizen, PersonIdentifier) for a registration, from either the service's PersonIdentifier
-    or the register's identifier of the citizen (a service that verified the person without NIA
-    knows only that; NIA then gives the service the citizen's pseudonym)."""
-    check_person(person, citizen)
-    if person:
-        found = citizen_of(service, person)
-        if found is None:
-            raise MeansError(
-                "unknown_person", 404, "NIA gave this service no such PersonIdentifier"
-            )
-        return found, person
-    found = Citizen.objects.filter(identifier=_citizen_identifier(citizen)).first()
-    if found is None:
-        raise MeansError("unknown_person", 404, "the register knows no such citizen")
-    return found, give_pseudonym(service, found)
-
-
-def known_person(
-    service: ServiceProvider, *, person: str = "", citizen: str = ""
-) -> tuple[Citizen, str]:
-    """(citizen, PersonIdentifier) for a lookup, which writes nothing and reveals nothing new: by
-    register identifier, only a citizen NIA gave this service a pseudonym for or this service
-    registered a means for; any other is "unknown", whether the register has them or not."""
-    check_person(person, citizen)
-    if person:
-        return resolve_person(service, person=person)
-    identifier = _citizen_identifier(citizen)
-    given = (
-        Pseudonym.objects.filter(service_provider=service, citizen__identifier=identifier)
-        .select_related("citizen")
-        .first()
-    )
-    if given is not None:
-        return given.citizen, given.value
-    registered = (
-        IdentityMeans.objects.filter(service_provider=service, citizen__identifier=identifier)
-        .select_related("citizen")
-        .order_by("pk")
-        .first()
-    )
-    if registered is not None:
-        return registered.citizen, registered.person
-    raise MeansError("unknown_person", 404, "NIA knows no such person for this service")
-
-
-def register_means(service: ServiceProvider, wanted: MeansRequest) -> tuple[IdentityMeans, bool]:
-    """Register a means; (means, created). Repeating the same registration changes nothing and
-    answers the stored one (a client may retry); the same means_id with other data is a conflict."""
-    citizen, person = resolve_person(service, person=wanted.person, citizen=wanted.citizen)
-    fields = {"citizen": citizen, "person": person, "kind": wanted.kind, "level": wanted.level}
-    existing = IdentityMeans.objects.filter(
-        service_provider=service, means_id=wanted.means_id
-    ).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                return (
-                    IdentityMeans.objects.create(
-                        service_provider=service, means_id=wanted.means_id, **fields
-                    ),
-                    True,
-                )
-        except IntegrityError:  # the same registration, retried concurrently
-            existing = IdentityMeans.objects.get(service_provider=service, means_id=wanted.means_id)
-    if all(getattr(existing, name) == value for name, value in fields.items()):
-        return existing, False
-    raise MeansError("conflict", 409, "this means_id is registered already, with other data")
-
-
-def means_of(service: ServiceProvider, citizen: Citizen) -> list[IdentityMeans]:
-    """The means this service registered for the citizen."""
-    return list(IdentityMeans.objects.filter(service_provider=service, citizen=citizen))
-
-
-def remove_means(service: ServiceProvider, means_id: str) -> None:
-    """Remove a means the service registered (a 404 MeansError if it registered none)."""
-    check_means_id(means_id)
-    deleted, _ = IdentityMeans.objects.filter(service_provider=service, means_id=means_id).delete()
-    if not deleted:
-        raise MeansError("not_found", 404, "this service registered no such means_id")
-
-
-def serialise_means(means: IdentityMeans) -> dict:
-    """A means as the API shows it."""
-    return {
-        "means_id": means.means_id,
-        "person": means.person,
-        "kind": means.kind,
-        "level": means.level,
-        "registered_at": means.registered_at.isoformat(),
-    }

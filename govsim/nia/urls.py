@@ -14,8 +14,7 @@ urlpatterns = [
     path("login/<str:login_id>/eobcanka/", views.eobcanka, name="eobcanka"),
     path("login/<str:login_id>/consent/", views.consent, name="consent"),
     path("login/<str:login_id>/cancel/", views.cancel, name="cancel"),
-    path("api/v1/means", api.means_collection, name="api_means"),
-    path("api/v1/means/<str:means_id>", api.means_item, name="api_means_item"),
+    path("api/v1/submit/<str:action>", api.submit, name="api_submit"),
     # Anything else under api/ is a JSON 404 (last: it matches every address there).
     re_path(r"^api(?:/[\s\S]*)?\Z", api.not_found),
 ]

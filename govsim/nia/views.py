@@ -28,14 +28,15 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from govsim.outage import unless_down
 from govsim.rob.models import IdDocument
 
-from . import eidas, idp, services
+from . import backchannel, eidas, idp, services
 from .forms import EobcankaForm
-from .models import ServiceProvider
+from .models import AuthenticatorRegistration, ServiceProvider
 
 SESSION_KEY = "sim_nia_logins"
 LOGIN_SECONDS = 15 * 60  # an AuthnRequest left unanswered longer than this is forgotten
 MAX_LOGINS = 5  # pending logins per browser session (several tabs); the oldest go first
 LEVEL = eidas.LOA_HIGH  # what an eObčanka login is worth
+RECENT_REGISTRATIONS = 20  # authenticator registrations listed on NIA's own page
 # How long an answered request is remembered: a request is accepted until REQUEST_MAX_AGE + skew
 # after its IssueInstant and answered no sooner than skew before it, and a login started from it
 # may stay pending LOGIN_SECONDS after it was accepted.
@@ -204,9 +205,22 @@ def _answer_error(request: HttpRequest, login: Login, status: str, message: str)
 @require_safe
 @unless_down("nia", api=False)
 def home(request: HttpRequest) -> HttpResponse:
-    """What the simulated NIA is and where its endpoints are; a sign-in starts at a service."""
+    """What the simulated NIA is and where its endpoints are; a sign-in starts at a service. The
+    authenticators providers registered lately are listed by their own identifiers, never with
+    the person's name or BSI."""
     services_here = ServiceProvider.objects.filter(active=True).order_by("name")
-    return render(request, "govsim/nia/home.html", {"services": services_here})
+    registrations = AuthenticatorRegistration.objects.select_related("service_provider").order_by(
+        "-created_at", "-pk"
+    )[:RECENT_REGISTRATIONS]
+    return render(
+        request,
+        "govsim/nia/home.html",
+        {
+            "services": services_here,
+            "registrations": registrations,
+            "operations": list(backchannel.OPERATIONS),
+        },
+    )
 
 
 # --- SAML endpoints -------------------------------------------------------------------------

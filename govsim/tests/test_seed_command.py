@@ -53,9 +53,12 @@ def status_with(client, key: str) -> dict[str, int]:
     return {
         "rob": client.get("/sim/rob/api/v1/provisions", headers=headers).status_code,
         "isds": client.get("/sim/isds/api/v1/messages", headers=headers).status_code,
-        # Authenticated: 404 for a citizen nobody knows; a wrong key: 401.
-        "nia": client.get(
-            "/sim/nia/api/v1/means", {"person": "CZ/CZ/" + "0" * 64}, headers=headers
+        # Authenticated: 200 (its notifications); a wrong key: 401.
+        "nia": client.post(
+            "/sim/nia/api/v1/submit/TR_NOTIFIKACE_IDP",
+            {"NotifikaceIdpPosledniId": 0},
+            content_type="application/json",
+            headers=headers,
         ).status_code,
     }
 
@@ -109,7 +112,7 @@ def test_without_the_demo_only_the_portals_accounts_are_made(client, settings):
     assert "not loaded" in output
     assert status_with(client, "dev-rob-key-mojeid")["rob"] == 200
     assert status_with(client, "dev-isds-key-mojeid")["isds"] == 200
-    assert status_with(client, "dev-nia-key-mojeid")["nia"] == 404
+    assert status_with(client, "dev-nia-key-mojeid")["nia"] == 200
 
 
 def test_demo_on_the_command_line_loads_it_whatever_the_setting(settings):
@@ -130,7 +133,7 @@ def test_the_keys_of_the_settings_and_no_development_key(client, settings):
 
     assert status_with(client, KEYS["GOVSIM_ROB_API_KEY"])["rob"] == 200
     assert status_with(client, KEYS["GOVSIM_ISDS_API_KEY"])["isds"] == 200
-    assert status_with(client, KEYS["GOVSIM_NIA_API_KEY"])["nia"] == 404
+    assert status_with(client, KEYS["GOVSIM_NIA_API_KEY"])["nia"] == 200
     for key in DEVELOPMENT_KEYS:
         assert set(status_with(client, key).values()) == {401}
     assert "GOVSIM_ROB_API_KEY" in output and "DEVELOPMENT" not in output

@@ -29,7 +29,14 @@ def form(**fields) -> dict:
 
 
 @pytest.mark.parametrize(
-    "page", ["serviceprovider/", "serviceprovider/add/", "identitymeans/", "pseudonym/"]
+    "page",
+    [
+        "serviceprovider/",
+        "serviceprovider/add/",
+        "authenticatorregistration/",
+        "providernotification/",
+        "pseudonym/",
+    ],
 )
 def test_the_admin_pages_open(admin_client, page):
     assert admin_client.get(ADMIN + page).status_code == 200

@@ -1,5 +1,6 @@
 """NIA's own page at /sim/nia/: what the simulated NIA is, where its SAML metadata and its
-identity-means API are, and that a sign-in starts at a service, not here."""
+back-channel are, the authenticators registered lately, and that a sign-in starts at a service,
+not here."""
 
 import re
 
@@ -7,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from govsim.nia.models import ServiceProvider
+from govsim.nia.models import AuthenticatorRegistration, ServiceProvider
 from govsim.outage import set_down
 
 pytestmark = pytest.mark.django_db
@@ -38,11 +39,43 @@ def test_the_nia_page_says_what_it_is_and_where_its_endpoints_are(browser):
     assert 'data-testid="nia-home"' in html
     assert f'href="{reverse("govsim:nia:metadata")}"' in html
     assert reverse("govsim:nia:sso") in html
-    assert reverse("govsim:nia:api_means") in html
+    operations = re.search(r'data-testid="operations">(.*?)</dl>', html, re.S).group(1)
+    for operation in (
+        "TR_ZTOTOZNENI",
+        "TR_EVIDENCE_VIP_ZAPIS",
+        "TR_EVIDENCE_VIP_ZMENA",
+        "TR_NOTIFIKACE_IDP",
+    ):
+        assert reverse("govsim:nia:api_submit", args=[operation]) in operations
+    assert "None yet: providers register authenticators" in html
     assert "starts at the service" in html
     services = re.search(r'data-testid="services">(.*?)</ul>', html, re.S).group(1)
     assert "MojeID" in services and "Old service" not in services
     assert 'href="/sim/"' in html, "back to the simulator's home page"
+
+
+def test_the_nia_page_lists_recent_registrations_without_the_person(browser, make_citizen):
+    service = ServiceProvider.objects.create(
+        entity_id="http://localhost:8000/nia/saml/metadata/", name="MojeID", metadata_xml="<md/>"
+    )
+    citizen = make_citizen(last_name="Registrovaná")
+    AuthenticatorRegistration.objects.create(
+        service_provider=service,
+        citizen=citizen,
+        bsi="0f0e0d0c-0b0a-4908-8706-050403020100",
+        identifier="klic-42",
+        loa="High",
+        state="Neaktivni",
+        verified_by_document=True,
+    )
+
+    html = browser.get(URL).content.decode()
+
+    listed = re.search(r'data-testid="registrations">(.*?)</table>', html, re.S).group(1)
+    assert "klic-42" in listed and "MojeID" in listed
+    assert "high" in listed and "inactive" in listed
+    assert "Registrovaná" not in html and "0f0e0d0c" not in html
+    assert "None yet: providers register authenticators" not in html
 
 
 def test_the_nia_page_answers_503_while_nia_is_down(browser):

@@ -33,9 +33,13 @@ def test_the_api_answers_503_json_while_nia_is_down(client):
     set_down("nia", True)
 
     for response in (
-        client.get("/sim/nia/api/v1/means", {"person": "x"}),
-        client.post("/sim/nia/api/v1/means", "{}", content_type="application/json"),
-        client.delete("/sim/nia/api/v1/means/key-1"),
+        client.post(
+            "/sim/nia/api/v1/submit/TR_NOTIFIKACE_IDP",
+            '{"NotifikaceIdpPosledniId": 0}',
+            content_type="application/json",
+        ),
+        client.post("/sim/nia/api/v1/submit/TR_ZTOTOZNENI", "{}", content_type="application/json"),
+        client.get("/sim/nia/api/v1/submit/TR_NOTIFIKACE_IDP"),
     ):
         assert response.status_code == 503
         assert response.json()["error"] == "unavailable"

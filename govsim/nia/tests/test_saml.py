@@ -46,7 +46,11 @@ def test_a_python3_saml_sp_signs_a_citizen_in_with_eobcanka_at_level_high(client
     assert fields["RelayState"] == sp.relay_state
     attributes = response.get_attributes()
     person = attributes[eidas.PERSON_IDENTIFIER][0]
-    assert re.fullmatch(r"CZ/CZ/[0-9a-f]{64}", person)
+    # "CZ/CZ/" + the citizen's BSI for this service: a version-4 GUID.
+    assert re.fullmatch(
+        r"CZ/CZ/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", person
+    )
+    assert person == "CZ/CZ/" + services.bsi(sp.service, citizen)
     assert attributes[eidas.CURRENT_GIVEN_NAME] == ["Jana Marie"]
     assert attributes[eidas.CURRENT_FAMILY_NAME] == ["Nováková"]
     assert attributes[eidas.DATE_OF_BIRTH] == ["1985-03-14"]
@@ -58,7 +62,7 @@ def test_a_python3_saml_sp_signs_a_citizen_in_with_eobcanka_at_level_high(client
     assert response.get_authn_contexts() == [eidas.LOA_HIGH]
     assert response.get_audiences() == [sp.entity_id]
     assert response.get_issuers() == [sp.settings().get_idp_data()["entityId"]]
-    # NIA remembers which pseudonym it gave to which service, for the identity-means API.
+    # NIA remembers which pseudonym it gave to which service, for its back-channel.
     assert Pseudonym.objects.get(service_provider=sp.service, citizen=citizen).value == person
 
 

@@ -9,6 +9,16 @@ from govsim.nia.seed import DEVELOPMENT_API_KEY, seed
 pytestmark = pytest.mark.django_db
 
 
+def notifications(client, key: str):
+    """The portal's first page of notifications, read with this API key."""
+    return client.post(
+        "/sim/nia/api/v1/submit/TR_NOTIFIKACE_IDP",
+        {"NotifikaceIdpPosledniId": 0},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+
+
 def test_the_seed_registers_the_portal_and_is_idempotent(client):
     first = seed("http://localhost:8000/")
     second = seed("http://localhost:8000")
@@ -19,24 +29,18 @@ def test_the_seed_registers_the_portal_and_is_idempotent(client):
     assert 'Location="http://localhost:8000/nia/saml/acs/"' in service.metadata_xml
     assert not service.encrypt_assertions
     assert metadata_problems(service.metadata_xml, service.entity_id, need_certificate=False) == []
-    response = client.get(
-        "/sim/nia/api/v1/means",
-        {"citizen": "8a7f2c1e-5b0d-4b8e-9d43-2f6a1c0e9b11"},
-        HTTP_AUTHORIZATION=f"Bearer {DEVELOPMENT_API_KEY}",
-    )
-    assert response.status_code == 404  # authenticated; the register has no such citizen
+    response = notifications(client, DEVELOPMENT_API_KEY)
+    assert response.status_code == 200  # authenticated
+    assert response.json() == {
+        "Status": "OK",
+        "Notifikace": [],
+        "ExistujiDalsiNotifikace": False,
+    }
 
 
 def test_the_api_key_follows_the_setting(client, settings):
     settings.GOVSIM_NIA_API_KEY = "from-the-settings"
     seed()
 
-    def status(key):
-        return client.get(
-            "/sim/nia/api/v1/means",
-            {"person": "CZ/CZ/" + "0" * 64},  # well formed, given to nobody
-            HTTP_AUTHORIZATION=f"Bearer {key}",
-        ).status_code
-
-    assert status("from-the-settings") == 404
-    assert status(DEVELOPMENT_API_KEY) == 401
+    assert notifications(client, "from-the-settings").status_code == 200
+    assert notifications(client, DEVELOPMENT_API_KEY).status_code == 401
