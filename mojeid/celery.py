@@ -40,6 +40,11 @@ def _prepare(sender: Celery, **kwargs) -> None:
         sender.signature("twofactor.refresh_metadata"),
         name="refresh the FIDO metadata and judge the security keys again",
     )
+    sender.add_periodic_task(
+        settings.NIA_LINK_POLL_SECONDS,
+        sender.signature("nia_link.match_provisions"),
+        name="match Czech POINT provisions to requests",
+    )
 
 
 @worker_ready.connect

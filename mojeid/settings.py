@@ -121,6 +121,9 @@ STATE_SYSTEMS = {
 }
 # How long one call may take before the system counts as unreachable.
 STATE_SYSTEMS_TIMEOUT_SECONDS = env.float("STATE_SYSTEMS_TIMEOUT_SECONDS", default=10.0)
+# How often the register's provisions are read: a request filed at Czech POINT is verified
+# within this time.
+NIA_LINK_POLL_SECONDS = env.float("NIA_LINK_POLL_SECONDS", default=30.0)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
