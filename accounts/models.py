@@ -373,6 +373,14 @@ class AuditEvent(models.Model):
             "nia_link_cancelled",
             _("Access to public administration services cancelled"),
         )
+        NIA_LINK_ACTIVATED = (
+            "nia_link_activated",
+            _("Access to public administration services enabled"),
+        )
+        NIA_LINK_NOT_COMPLETED = (
+            "nia_link_not_completed",
+            _("Access to public administration services could not be completed"),
+        )
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     kind = models.CharField(_("event"), max_length=40, choices=Kind.choices)

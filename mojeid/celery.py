@@ -45,6 +45,11 @@ def _prepare(sender: Celery, **kwargs) -> None:
         sender.signature("nia_link.match_provisions"),
         name="match Czech POINT provisions to requests",
     )
+    sender.add_periodic_task(
+        60.0,
+        sender.signature("nia_link.reconcile"),
+        name="bring completions that stopped half-way to agree with NIA",
+    )
 
 
 @worker_ready.connect

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from accounts.reauth import raise_if_reauthentication_required
 
-from . import services
+from . import completion, services
 from .models import Link
 
 
@@ -22,3 +22,10 @@ def start(request: HttpRequest, *, level: str, route: str) -> Link:
 def cancel(request: HttpRequest) -> bool:
     """The citizen cancels their request (a link NIA does not know yet): True if one was open."""
     return services.cancel_link(request.user, reason="user", actor=request.user)
+
+
+def complete(request: HttpRequest) -> Link:
+    """Complete the verified link: NIA is told, the profile takes the register's data. The
+    session must have proved the password and the second factor lately."""
+    raise_if_reauthentication_required(request)
+    return completion.complete(request.user, actor=request.user, request=request)

@@ -19,12 +19,14 @@ from django.utils import timezone
 from accounts.audit import record
 from accounts.models import AuditEvent, Profile, User
 from accounts.notifications import tell
+from accounts.services.profile import unlock_profile
 from twofactor.eligibility import eligible_authenticators
 
+from . import completion
 from .clients.nia import Person
 from .exceptions import IllegalTransition, VerificationRefused
 from .internal import codes, eligibility
-from .models import OPEN_STATES, Link, LinkState, Route
+from .models import OPEN_STATES, Link, LinkState, RegistrationState, Route
 
 #: States from which a link ends without telling NIA: nothing is registered there yet.
 NOT_AT_NIA = (LinkState.REQUESTED, LinkState.VERIFIED)
@@ -139,20 +141,32 @@ def cancel_link(user: User, *, reason: str, actor: User | None = None) -> bool:
     `reason` names why, for the audit record: "user", "two_factor_reset", "key_removed",
     "helpdesk"… `actor` is who caused it; None is the system.
 
-    Runs in the caller's transaction, and is idempotent (no open link: nothing to do). Returns
-    True when a link was cancelled, so that the caller can tell the user; raises NiaUnavailable
-    when NIA must be told and cannot be. A request or a verified link is not known to NIA yet and
-    ends here alone. Links that NIA knows of come with completion; until then none exists, and
-    one would be refused (IllegalTransition) rather than ended here alone.
+    Runs in the caller's transaction, and is idempotent (no open link, or one ending already:
+    nothing to do). Returns True when a link was cancelled, so that the caller can tell the user.
+    A request or a verified link is not known to NIA and ends here alone. A link NIA knows of
+    (active, or being completed) ends here at once — the profile unlocks, the data stay — and
+    becomes `ending`: once this transaction commits its registrations are ended at NIA
+    (`Ukonceny`), and `completion.reconcile` repeats that until NIA confirms, when the link is
+    `cancelled`. (Refusing instead while NIA is down, for the citizen's own paths, is the next
+    step: NiaUnavailable is the contract for it.)
     """
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).exists()
         link = Link.objects.select_for_update().filter(user=user, state__in=OPEN_STATES).first()
-        if link is None:
+        if link is None or link.state == LinkState.ENDING:
             return False
-        if link.state not in NOT_AT_NIA:
-            raise IllegalTransition(f"ending a {link.state} link needs NIA")
-        _end(link, LinkState.CANCELLED, reason, actor=actor, evidence={})
+        if link.state in NOT_AT_NIA:
+            _end(link, LinkState.CANCELLED, reason, actor=actor, evidence={})
+            return True
+        link.registrations.update(wanted=RegistrationState.ENDED, updated_at=timezone.now())
+        link.state, link.ended_at, link.end_reason = LinkState.ENDING, timezone.now(), reason
+        link.save(update_fields=["state", "ended_at", "end_reason"])
+        unlock_profile(user, actor=actor, reason="nia_link_ended")
+        record(
+            AuditEvent.Kind.NIA_LINK_CANCELLED, user=user, actor=actor, link=link.pk, reason=reason
+        )
+        transaction.on_commit(lambda: tell(user, "nia_link_cancelled", link=link, reason=""))
+        transaction.on_commit(lambda: completion.end_quietly(link.pk))
     return True
 
 

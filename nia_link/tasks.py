@@ -2,10 +2,16 @@
 
 from celery import shared_task
 
-from . import matching
+from . import completion, matching
 
 
 @shared_task(name="nia_link.match_provisions")
 def match_provisions() -> dict:
     """Every half minute: Czech POINT provisions in, their requests verified."""
     return matching.match_provisions().as_dict()
+
+
+@shared_task(name="nia_link.reconcile")
+def reconcile() -> dict:
+    """Every minute: completions that stopped half-way brought to agree with NIA."""
+    return completion.reconcile()

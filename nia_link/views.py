@@ -13,8 +13,8 @@ from accounts.decorators import login_required
 from accounts.reauth import raise_if_reauthentication_required, replayable_fields, sensitive_change
 from mojeid.qr import qr_svg
 
-from . import flows, services
-from .exceptions import IllegalTransition, VerificationRefused
+from . import completion, flows, services
+from .exceptions import IllegalTransition, NiaUnavailable, VerificationRefused
 from .internal import codes
 from .internal.eligibility import MESSAGES
 from .models import Level, LinkState, Route
@@ -22,6 +22,9 @@ from .models import Level, LinkState, Route
 #: The routes the pages offer so far; the data box and eObčanka routes come with their matching.
 OFFERED_ROUTES = (Route.CZECH_POINT,)
 SECTION = "#public-administration"
+ENABLED = gettext_lazy(
+    "The option to log in to public administration services using MojeID is now enabled."
+)
 
 
 def _section() -> HttpResponse:
@@ -37,7 +40,10 @@ def _problems(request: HttpRequest, level: str) -> list[str]:
 @login_required
 def get_access(request: HttpRequest) -> HttpResponse:
     """Get access: choose the level of assurance; the page says what each needs and checks it."""
-    if services.open_link(request.user) is not None:
+    link = services.open_link(request.user)
+    if link is not None and link.state == LinkState.VERIFIED:
+        return redirect("nia_link:review")  # the register answered: its data and Complete
+    if link is not None:
         return _section()  # the section says where the request stands
     levels = [
         {"value": level.value, "label": level.label, "problems": _problems(request, level)}
@@ -120,3 +126,53 @@ def cancel(request: HttpRequest) -> HttpResponse:
     if cancelled:
         messages.success(request, _("Your request has been cancelled."))
     return _section()
+
+
+FIELD_LABELS = {
+    "first_name": gettext_lazy("First name"),
+    "last_name": gettext_lazy("Last name"),
+    "birth_date": gettext_lazy("Date of birth"),
+    "street": gettext_lazy("Street and number"),
+    "city": gettext_lazy("City"),
+    "postal_code": gettext_lazy("Postal code"),
+}
+
+
+@sensitive_change(gettext_lazy("You are enabling access to public administration services."))
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest) -> HttpResponse:
+    """The register's data beside the profile's (differences marked), and Complete."""
+    link = services.open_link(request.user)
+    if link is None or link.state != LinkState.VERIFIED:
+        return _section()
+    if request.method == "POST":
+        try:
+            flows.complete(request)
+        except NiaUnavailable as problem:
+            messages.error(request, str(problem.message))
+            return _section()
+        except VerificationRefused as refused:
+            for code in refused.problems:
+                messages.error(request, str(MESSAGES[code]))
+            return _section()
+        except IllegalTransition:
+            return _section()  # a second click: the first one completes it
+        messages.success(request, ENABLED)
+        return _section()
+    register = completion.profile_data(link.register_data)
+    profile = request.user.profile
+    rows = []
+    for name, label in FIELD_LABELS.items():
+        current = getattr(profile, name)
+        current = current.isoformat() if hasattr(current, "isoformat") else (current or "")
+        rows.append(
+            {
+                "label": label,
+                "register": register[name],
+                "profile": current,
+                "differs": str(register[name]).strip() != str(current).strip(),
+            }
+        )
+    return render(request, "nia_link/review.html", {"link": link, "rows": rows})

@@ -1,0 +1,250 @@
+"""Completing a link (`verified` → `active`): the authenticators are registered with NIA, then the
+profile takes the register's data and is locked. Never half linked.
+
+NIA is told from a state a task can reconcile (DESIGN §4): first, in one transaction, the link
+becomes `activating` and each chosen authenticator gets a registration row that wants to be
+active at NIA; then NIA is called for each (its writes are idempotent, so a repeat after a lost
+answer is harmless) and each confirmation is recorded; when all agree, one transaction makes the
+link `active`. If NIA fails half-way, every registration made is wanted ended instead and ended
+at NIA, and the link goes back to `verified`: nothing changed, and the citizen may try again.
+Whatever crashes in between, `reconcile` finishes the job from the rows once NIA answers.
+"""
+
+import uuid
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.audit import record
+from accounts.models import AuditEvent, Profile, User
+from accounts.notifications import tell
+from accounts.services.profile import apply_register_data, lock_profile
+from twofactor.eligibility import eligible_authenticators
+from twofactor.models import KlicDevice
+
+from .clients import nia
+from .exceptions import (
+    IllegalTransition,
+    NiaUnavailable,
+    SystemAnswerInvalid,
+    SystemRefused,
+    SystemUnavailable,
+    VerificationRefused,
+)
+from .internal import eligibility
+from .models import Link, LinkState, Registration, RegistrationState
+
+# The help page's words when NIA could not be told: nothing changed, the citizen may try again.
+_NOT_COMPLETED = _("It is not possible to complete the access to public administration services.")
+# A completion that made no progress for this long was interrupted: the task takes it over.
+STALLED_AFTER = timedelta(minutes=2)
+
+NIA_LEVELS = {"substantial": nia.Level.SUBSTANTIAL, "high": nia.Level.HIGH}
+# The register's document kinds as NIA names them (`PrukazTotoznosti`).
+DOCUMENT_KINDS = {"id_card": "ID", "passport": "P"}
+
+
+def complete(user: User, *, actor: User, request=None) -> Link:
+    """Complete the user's verified link. Returns the active link; raises NiaUnavailable (with
+    the help page's message) when NIA could not be told, after undoing what it was told."""
+    link = _begin(user, actor=actor, request=request)
+    try:
+        _tell_nia(link)
+    except (SystemUnavailable, SystemAnswerInvalid, SystemRefused) as problem:
+        _give_up(link, problem, actor=actor)
+        raise NiaUnavailable(_NOT_COMPLETED) from problem
+    return _finish(link.pk, actor=actor)
+
+
+def end_quietly(link_id: int) -> bool:
+    """End an `ending` link's registrations at NIA now, if NIA answers; else `reconcile` will.
+    True when the link is `cancelled`."""
+    try:
+        return _end_at_nia(Link.objects.get(pk=link_id))
+    except (SystemUnavailable, SystemAnswerInvalid, SystemRefused):
+        return False
+
+
+def reconcile() -> dict:
+    """Periodic: take over completions that stopped half-way (a crash, NIA down) and links
+    still ending at NIA, and bring the portal and NIA to agree. Returns how many links it
+    finished, undid, ended or left for later."""
+    report = {"finished": 0, "undone": 0, "ended": 0, "waiting": 0}
+    for link in Link.objects.filter(state=LinkState.ENDING):
+        try:
+            ended = _end_at_nia(link)
+        except (SystemUnavailable, SystemAnswerInvalid, SystemRefused):
+            ended = False
+        report["ended" if ended else "waiting"] += 1
+    stalled = Link.objects.filter(
+        state=LinkState.ACTIVATING, registrations__updated_at__lt=timezone.now() - STALLED_AFTER
+    ).distinct()
+    for link in stalled:
+        try:
+            _tell_nia(link)
+        except (SystemUnavailable, SystemAnswerInvalid, SystemRefused):
+            report["waiting"] += 1
+            continue
+        if link.registrations.filter(wanted=RegistrationState.ENDED).exists():
+            _back_to_verified(link.pk)
+            report["undone"] += 1
+        else:
+            _finish(link.pk, actor=None)
+            report["finished"] += 1
+    return report
+
+
+def _begin(user: User, *, actor: User, request) -> Link:
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        link = Link.objects.select_for_update().filter(user=user, state=LinkState.VERIFIED).first()
+        if link is None:
+            raise IllegalTransition("no verified link to complete")
+        profile = Profile.objects.get(pk=user.pk)
+        chosen = eligible_authenticators(user, link.level)
+        problems = [
+            *(["organisation"] if profile.organisation.strip() else []),
+            *eligibility.authenticator_problems(chosen, link.level),
+        ]
+        if problems:
+            raise VerificationRefused(problems)
+        link.state = LinkState.ACTIVATING
+        link.save(update_fields=["state"])
+        for authenticator in chosen:
+            is_klic = isinstance(authenticator, KlicDevice)
+            Registration.objects.create(
+                link=link,
+                identifier=f"mojeid-{'klic' if is_klic else 'key'}-{uuid.uuid4()}",
+                klic_device=authenticator if is_klic else None,
+                security_key=None if is_klic else authenticator,
+                level=link.level,
+                wanted=RegistrationState.ACTIVE,
+            )
+    return link
+
+
+def _tell_nia(link: Link) -> None:
+    """Make NIA hold what each registration wants; record each confirmation as it comes."""
+    for registration in link.registrations.exclude(at_nia=F("wanted")):
+        level = NIA_LEVELS[registration.level]
+        if registration.wanted == RegistrationState.ACTIVE:
+            nia.register_authenticator(
+                link.bsi,
+                registration.identifier,
+                level,
+                nia.State.ACTIVE,
+                verified_by_document=bool(link.identity_document),
+                document_kind=DOCUMENT_KINDS.get(link.identity_document),
+            )
+        elif registration.at_nia:  # registered before: end it
+            nia.change_authenticator(
+                link.bsi, registration.identifier, level, nia.State.ENDED, "not completed"
+            )
+        Registration.objects.filter(pk=registration.pk).update(
+            at_nia=registration.wanted, updated_at=timezone.now()
+        )
+
+
+def _end_at_nia(link: Link) -> bool:
+    """Tell NIA every registration of an `ending` link is ended; then the link is `cancelled`."""
+    for registration in link.registrations.exclude(at_nia=RegistrationState.ENDED):
+        try:
+            nia.change_authenticator(
+                link.bsi,
+                registration.identifier,
+                NIA_LEVELS[registration.level],
+                nia.State.ENDED,
+                link.end_reason,
+            )
+        except SystemRefused as refusal:
+            if refusal.code != nia.NOT_FOUND:  # never registered there: nothing to end
+                raise
+        Registration.objects.filter(pk=registration.pk).update(
+            at_nia=RegistrationState.ENDED, updated_at=timezone.now()
+        )
+    with transaction.atomic():
+        updated = Link.objects.filter(pk=link.pk, state=LinkState.ENDING).update(
+            state=LinkState.CANCELLED
+        )
+    return bool(updated)
+
+
+def _give_up(link: Link, problem: Exception, *, actor: User | None) -> None:
+    """NIA failed half-way: want every registration ended, try to end them now (a task goes on
+    if NIA is down), and return the link to `verified` once NIA agrees."""
+    Registration.objects.filter(link=link).update(
+        wanted=RegistrationState.ENDED, updated_at=timezone.now()
+    )
+    record(
+        AuditEvent.Kind.NIA_LINK_NOT_COMPLETED,
+        user=link.user,
+        actor=actor,
+        link=link.pk,
+        problem=str(problem)[:200],
+        registrations=list(link.registrations.values_list("identifier", flat=True)),
+    )
+    try:
+        _tell_nia(link)
+    except (SystemUnavailable, SystemAnswerInvalid, SystemRefused):
+        return  # `reconcile` ends them when NIA is back; the link waits in `activating`
+    _back_to_verified(link.pk)
+
+
+def _back_to_verified(link_id: int) -> None:
+    with transaction.atomic():
+        link = Link.objects.select_for_update().get(pk=link_id)
+        if link.state != LinkState.ACTIVATING:
+            return
+        # NIA holds them ended; the audit row of the attempt names them. A new attempt starts
+        # from no registrations, so that its own are the only ones it waits for.
+        link.registrations.filter(wanted=RegistrationState.ENDED).delete()
+        link.state = LinkState.VERIFIED
+        link.save(update_fields=["state"])
+
+
+def _finish(link_id: int, *, actor: User | None) -> Link:
+    with transaction.atomic():
+        link = Link.objects.select_for_update().select_related("user").get(pk=link_id)
+        if link.state == LinkState.ACTIVE:
+            return link
+        if (
+            link.state != LinkState.ACTIVATING
+            or link.registrations.exclude(at_nia=RegistrationState.ACTIVE).exists()
+        ):
+            raise IllegalTransition(f"a {link.state} link cannot be finished")
+        user = link.user
+        apply_register_data(user, profile_data(link.register_data), actor=actor, source="nia")
+        lock_profile(user, actor=actor, reason="nia_link")
+        link.state, link.activated_at = LinkState.ACTIVE, timezone.now()
+        link.save(update_fields=["state", "activated_at"])
+        record(
+            AuditEvent.Kind.NIA_LINK_ACTIVATED,
+            user=user,
+            actor=actor,
+            link=link.pk,
+            level=link.level,
+            registrations=list(link.registrations.values_list("identifier", flat=True)),
+        )
+        transaction.on_commit(lambda: tell(user, "nia_link_active", link=link))
+    return link
+
+
+def profile_data(register_data: dict) -> dict:
+    """The profile's identity fields from the register's data the link keeps."""
+    address = register_data.get("address") or {}
+    number = "/".join(
+        part for part in (address.get("house_number"), address.get("orientation_number")) if part
+    )
+    street = address.get("street") or address.get("municipality_part") or ""
+    return {
+        "first_name": register_data["first_names"],
+        "last_name": register_data["last_name"],
+        "birth_date": register_data["birth_date"],
+        "street": f"{street} {number}".strip(),
+        "city": address.get("municipality", ""),
+        "postal_code": address.get("postal_code", ""),
+        "country": "CZ",
+    }
