@@ -7,6 +7,7 @@ from twofactor.exceptions import LinkedServiceUnavailable
 
 from . import services
 from .exceptions import NiaUnavailable
+from .models import LinkState, Registration, RegistrationState
 
 
 class NiaLinkAdapter(TwoFactorAdapter):
@@ -16,3 +17,12 @@ class NiaLinkAdapter(TwoFactorAdapter):
             return services.cancel_link(user, reason="two_factor_reset", actor=actor)
         except NiaUnavailable as problem:
             raise LinkedServiceUnavailable(problem.message) from problem
+
+    def key_registered_with_nia(self, key) -> bool:
+        """The key is registered, and NIA confirmed it, under the owner's active link."""
+        return Registration.objects.filter(
+            security_key=key,
+            wanted=RegistrationState.ACTIVE,
+            at_nia=RegistrationState.ACTIVE,
+            link__state=LinkState.ACTIVE,
+        ).exists()

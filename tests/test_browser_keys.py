@@ -82,11 +82,11 @@ def _register_and_sign_in(browser_page, make_user):
         )
     detail = page.text_content("main")
     assert "Chromium virtual authenticator (development)" in detail
-    assert "Available" in detail and "L1" in detail
+    assert "Can be used" in detail and "L1" in detail
 
     page.goto(f"{origin}/settings/")
     row = page.text_content("table.keys")
-    assert "Virtuální klíč" in row and "Available" in row
+    assert "Virtuální klíč" in row and "Get" in row
 
     page.click("header button.link")  # sign out
     page.goto(f"{origin}/login/")

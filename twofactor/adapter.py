@@ -25,6 +25,10 @@ class TwoFactorAdapter:
         """
         return False
 
+    def key_registered_with_nia(self, key) -> bool:
+        """Whether NIA holds this security key as an active authenticator of its owner."""
+        return False
+
 
 @cache
 def get_adapter() -> TwoFactorAdapter:

@@ -101,9 +101,9 @@ def test_every_page_names_an_icon_that_exists(client, path):
     assert finders.find(icon.group(1))
 
 
-def test_public_administration_availability_agrees_in_czech(user):
-    """ "Veřejná správa" is feminine: its value reads "Dostupná", not "Dostupné" (the Czech
-    catalogue's msgstr of "Available"/"Not available")."""
+def test_public_administration_access_of_keys_agrees_in_czech(user):
+    """The key list's column is "Přístup ke službám veřejné správy" (masculine): an ineligible
+    key's value reads "Nedostupný", an eligible one offers "Získat"."""
     import uuid
 
     from twofactor.models import SecurityKey
@@ -123,9 +123,9 @@ def test_public_administration_availability_agrees_in_czech(user):
 
     page = _czech_settings(user)
 
-    assert "Veřejná správa" in page
-    assert "Dostupná" in page and "Nedostupná" in page
-    assert "Dostupné" not in page and "Nedostupné" not in page
+    assert "Přístup ke službám veřejné správy" in page
+    assert "Získat" in page and "Nedostupný" in page
+    assert "Nedostupná" not in page and "Nedostupné" not in page
 
 
 def _czech_settings(user) -> str:

@@ -176,3 +176,16 @@ def test_an_active_link_cancelled_while_nia_is_down_ends_there_once_it_is_back(
     assert Link.objects.get(pk=verified.pk).state == LinkState.CANCELLED
     assert set(at_nia().values()) == {"Ukonceny"}
     assert services.cancel_link(verified.user, reason="helpdesk", actor=None) is False
+
+
+def test_the_key_list_shows_each_key_s_access_to_public_administration(browser, verified):
+    ineligible = make_key(verified.user, nia_eligible=False, name="Starý klíč")
+
+    before = browser.get("/settings/").content.decode()
+    browser.post(COMPLETE)
+    after = browser.get("/settings/").content.decode()
+    detail = browser.get(f"/settings/keys/{ineligible.pk}/").content.decode()
+
+    assert before.count(">Get</a>") == 1 and before.count(">Not available</a>") == 1
+    assert after.count(">Active</span>") == 1 and ">Get</a>" not in after
+    assert "Not available" in detail

@@ -1,5 +1,8 @@
 from django import template
 
+from ..adapter import get_adapter
+from ..eligibility import SUBSTANTIAL, key_eligible
+
 register = template.Library()
 
 
@@ -15,3 +18,12 @@ def klic_device(user):
     if not user.is_authenticated:
         return None
     return user.klic_devices.filter(confirmed=True).first()
+
+
+@register.simple_tag
+def key_access(key) -> str:
+    """The key's state for public administration services: "active" (registered with NIA),
+    "get" (eligible, not registered yet) or "not_available"."""
+    if get_adapter().key_registered_with_nia(key):
+        return "active"
+    return "get" if key_eligible(key, SUBSTANTIAL) else "not_available"
