@@ -81,6 +81,7 @@ def sign_in_verified():
         device = user.klic_devices.filter(confirmed=True).first() or KlicDevice.objects.create(
             user=user, confirmed=True, public_key=b"test", pin_verifier="test"
         )
+        user.otp_device = device  # as the second sign-in step leaves it: a login with a factor
         client.force_login(user)
         session = client.session  # what django_otp.login() keeps after a real approval
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id

@@ -50,7 +50,9 @@ def reauthenticate(request: HttpRequest, password: str, posted: QueryDict) -> bo
     user = auth.authenticate(request, username=request.user.get_username(), password=password)
     if user is None or user.pk != request.user.pk or not second_factor_ok:
         return False
-    mark_authenticated(request, new_session=False)
+    # The adapter asked for the second factor if the user has one, and it answered.
+    with_factor = get_adapter().reauthentication_template(request, user) is not None
+    mark_authenticated(request, new_session=False, with_second_factor=with_factor)
     record(AuditEvent.Kind.REAUTHENTICATED, user=user, request=request)
     return True
 

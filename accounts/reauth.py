@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 AUTH_AT = "mojeid_auth_at"  # when the session signed in (absolute lifetime)
 LAST_SEEN = "mojeid_last_seen"  # the last request (idle timeout)
 REAUTH_AT = "mojeid_reauth_at"  # the last proof of the password (sudo window)
+REAUTH_FACTOR = "mojeid_reauth_factor"  # whether that proof took a second factor too
 PENDING_ACTION = "mojeid_pending_action"
 
 
@@ -26,12 +27,16 @@ class ReauthenticationRequired(Exception):
     """Raised by a flow that needs a fresh proof of the password before it may go on."""
 
 
-def mark_authenticated(request: HttpRequest, *, new_session: bool) -> None:
+def mark_authenticated(
+    request: HttpRequest, *, new_session: bool, with_second_factor: bool = False
+) -> None:
+    """The password was just proved (with a second factor as well, if `with_second_factor`)."""
     now = time.time()
     if new_session:
         request.session[AUTH_AT] = now
         request.session[LAST_SEEN] = now
     request.session[REAUTH_AT] = now
+    request.session[REAUTH_FACTOR] = with_second_factor
 
 
 def is_recently_authenticated(request: HttpRequest) -> bool:
@@ -62,8 +67,15 @@ def login_url(request: HttpRequest, next_url: str) -> str:
     return f"{login}?{urlencode({'next': next_url}, safe='/')}"  # as Django's redirect_to_login
 
 
-def raise_if_reauthentication_required(request: HttpRequest) -> None:
-    if not is_recently_authenticated(request):
+def raise_if_reauthentication_required(
+    request: HttpRequest, *, second_factor: bool = False
+) -> None:
+    """Go on only after a recent proof of the password; with `second_factor`, only after one
+    that took the second factor too (never the password alone: a sign-in before the first
+    factor was added does not count)."""
+    if not is_recently_authenticated(request) or (
+        second_factor and not request.session.get(REAUTH_FACTOR)
+    ):
         raise ReauthenticationRequired
 
 

@@ -11,7 +11,9 @@ from .reauth import mark_authenticated
 
 @receiver(user_logged_in, dispatch_uid="accounts.session_started")
 def session_started(sender, request, user, **kwargs) -> None:
-    mark_authenticated(request, new_session=True)
+    # A sign-in through the second step carries the device that proved it (django-otp).
+    with_factor = getattr(user, "otp_device", None) is not None
+    mark_authenticated(request, new_session=True, with_second_factor=with_factor)
     record(AuditEvent.Kind.LOGIN, user=user, request=request)
 
 

@@ -13,7 +13,7 @@ from .models import Link
 def start(request: HttpRequest, *, level: str, route: str) -> Link:
     """File a request for access; the session must have proved the password and the second
     factor within the re-authentication window."""
-    raise_if_reauthentication_required(request)
+    raise_if_reauthentication_required(request, second_factor=True)
     return services.start_request(
         request.user, level=level, route=route, actor=request.user, request=request
     )
@@ -27,5 +27,5 @@ def cancel(request: HttpRequest) -> bool:
 def complete(request: HttpRequest) -> Link:
     """Complete the verified link: NIA is told, the profile takes the register's data. The
     session must have proved the password and the second factor lately."""
-    raise_if_reauthentication_required(request)
+    raise_if_reauthentication_required(request, second_factor=True)
     return completion.complete(request.user, actor=request.user, request=request)

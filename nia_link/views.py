@@ -64,7 +64,8 @@ def choose_route(request: HttpRequest, level: str) -> HttpResponse:
         raise Http404
     if services.open_link(request.user) is not None:
         return _section()
-    raise_if_reauthentication_required(request)  # before the choice, as the help page shows it
+    # Before the choice, as the help page shows it; the flow checks it again.
+    raise_if_reauthentication_required(request, second_factor=True)
     error = None
     if request.method == "POST":
         route = request.POST.get("route", "")

@@ -5,10 +5,13 @@ request, Cancel request."""
 import pytest
 import time_machine
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.models import Profile
+from conftest import PASSWORD
 from czechpoint import request_code as desk
 from nia_link.models import Link, LinkState
+from twofactor.models import KlicDevice
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +102,24 @@ def test_an_unknown_route_is_a_form_error(client, citizen, route):
 
 def test_an_unknown_level_is_not_found(client, citizen):
     assert client.get("/settings/public-administration/highest/").status_code == 404
+
+
+def test_a_sign_in_with_the_password_alone_does_not_count_even_if_a_factor_came_later(
+    client, make_user
+):
+    user = make_user("petr")
+    Profile.objects.filter(pk=user.pk).update(
+        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
+    )
+    client.post("/login/", {"login": "petr", "password": PASSWORD})  # no factor yet
+    device = KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
+    session = client.session  # as setting the app up leaves it: verified by the new factor
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+    settings_page = client.get("/settings/")
+    response = client.get(SUBSTANTIAL)
+
+    assert settings_page.status_code == 200, "still signed in"
+
+    assert response["Location"].startswith("/account/reauthenticate/")
