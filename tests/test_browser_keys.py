@@ -13,38 +13,9 @@ from django.db import connections
 
 from conftest import PASSWORD
 
-from .browser import ARGS, BROWSER_MARKS, CHROMIUM
+from .browser import BROWSER_MARKS
 
 pytestmark = BROWSER_MARKS
-
-
-@pytest.fixture
-def browser_page(live_server, settings):
-    from playwright.sync_api import sync_playwright
-
-    settings.WEBAUTHN_RP_ID = "localhost"
-    settings.WEBAUTHN_ORIGINS = [live_server.url.replace("127.0.0.1", "localhost")]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(locale="en-GB")
-        page = context.new_page()
-        cdp = context.new_cdp_session(page)
-        cdp.send("WebAuthn.enable")
-        cdp.send(
-            "WebAuthn.addVirtualAuthenticator",
-            {
-                "options": {
-                    "protocol": "ctap2",
-                    "transport": "usb",
-                    "hasResidentKey": False,
-                    "hasUserVerification": True,
-                    "isUserVerified": True,
-                }
-            },
-        )
-        page.set_default_timeout(15_000)
-        yield page, settings.WEBAUTHN_ORIGINS[0]
-        browser.close()
 
 
 def test_a_key_is_registered_used_to_sign_in_and_removed_after_reauthentication(
