@@ -268,13 +268,14 @@ def start_worker(transactional_db, private_redis, var_dir, tmp_path) -> Iterator
     )
     workers: list[Worker] = []
 
-    def start(*, beat: bool = False) -> Worker:
+    def start(*, beat: bool = False, **settings_env: str) -> Worker:
+        """`settings_env`: more of the worker's environment (settings), e.g. a poll interval."""
         command = [sys.executable, "-m", "celery", "-A", "mojeid", "worker", "--pool=solo"]
         command += ["--without-mingle", "--without-gossip", "--loglevel=INFO"]
         command += ["--hostname", f"outbox-test-{len(workers)}@%h"]
         if beat:
             command.append("-B")
-        worker = Worker(command, env, tmp_path / f"worker-{len(workers)}.log")
+        worker = Worker(command, env | settings_env, tmp_path / f"worker-{len(workers)}.log")
         workers.append(worker)
         return worker
 
