@@ -239,10 +239,16 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.locked_fields = list(LOCKED_FIELDS) if self.instance.is_locked else []
+        if self.instance.organisation_locked:
+            self.locked_fields.append("organisation")
         for name in self.locked_fields:
             field = self.fields[name]
             field.disabled = True
             field.help_text = _("From the base register of inhabitants, kept in sync with it.")
+        if "organisation" in self.locked_fields:
+            self.fields["organisation"].help_text = _(
+                "Empty while you have access to public administration services."
+            )
 
     def clean_birth_date(self):
         birth_date = self.cleaned_data.get("birth_date")

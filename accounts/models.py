@@ -159,13 +159,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 class ProfileQuerySet(models.QuerySet):
     def update(self, **kwargs):
         """Refuse a bulk update of locked identity fields on locked rows (bulk_update too)."""
-        guarded = [name for name in [*LOCKED_FIELDS, "locked_at"] if name in kwargs]
-        if (
-            guarded
-            and not _identity_writes_allowed.get()
-            and ("locked_at" in guarded or self.filter(locked_at__isnull=False).exists())
-        ):
-            raise ProfileLocked(guarded)
+        if not _identity_writes_allowed.get():
+            guarded = [name for name in [*LOCKED_FIELDS, "locked_at"] if name in kwargs]
+            if "organisation_locked" in kwargs:
+                guarded.append("organisation_locked")
+            if guarded and (
+                {"locked_at", "organisation_locked"} & set(guarded)
+                or self.filter(locked_at__isnull=False).exists()
+            ):
+                raise ProfileLocked(guarded)
+            if "organisation" in kwargs and self.filter(organisation_locked=True).exists():
+                raise ProfileLocked(["organisation"])
         return super().update(**kwargs)
 
 
@@ -220,6 +224,9 @@ class Profile(models.Model):
         blank=True,
         help_text=_("While set, identity fields change only with data from the base register."),
     )
+    # Locked empty by a link to NIA: access to public administration services is for natural
+    # non-business persons. (A profile locked otherwise keeps the organisation editable.)
+    organisation_locked = models.BooleanField(_("organisation locked"), default=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ProfileQuerySet.as_manager()
@@ -269,7 +276,12 @@ class Profile(models.Model):
     def _stored_guarded_values(self) -> dict | None:
         if self._state.adding:
             return None
-        return type(self).objects.filter(pk=self.pk).values(*LOCKED_FIELDS, "locked_at").first()
+        return (
+            type(self)
+            .objects.filter(pk=self.pk)
+            .values(*LOCKED_FIELDS, "locked_at", "organisation", "organisation_locked")
+            .first()
+        )
 
     def refused_changes(self) -> list[str]:
         """The guarded fields this unsaved instance would change against the lock."""
@@ -277,12 +289,23 @@ class Profile(models.Model):
             return []
         stored = self._stored_guarded_values()
         if stored is None:
-            return ["locked_at"] if self.locked_at is not None else []
-        refused = []
-        if stored["locked_at"] != self.locked_at:
-            refused.append("locked_at")
+            return [
+                name
+                for name, locked in (
+                    ("locked_at", self.locked_at is not None),
+                    ("organisation_locked", self.organisation_locked),
+                )
+                if locked
+            ]
+        refused = [
+            name
+            for name in ("locked_at", "organisation_locked")
+            if stored[name] != getattr(self, name)
+        ]
         if stored["locked_at"] is not None:
             refused += [name for name in LOCKED_FIELDS if stored[name] != getattr(self, name)]
+        if stored["organisation_locked"] and stored["organisation"] != self.organisation:
+            refused.append("organisation")
         return refused
 
 

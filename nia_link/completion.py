@@ -217,7 +217,7 @@ def _finish(link_id: int, *, actor: User | None) -> Link:
             raise IllegalTransition(f"a {link.state} link cannot be finished")
         user = link.user
         apply_register_data(user, profile_data(link.register_data), actor=actor, source="nia")
-        lock_profile(user, actor=actor, reason="nia_link")
+        lock_profile(user, actor=actor, reason="nia_link", organisation=True)
         link.state, link.activated_at = LinkState.ACTIVE, timezone.now()
         link.save(update_fields=["state", "activated_at"])
         record(

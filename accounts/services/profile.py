@@ -9,6 +9,7 @@ called by whatever decides about the lock (the NIA link); this module does not k
 from datetime import date
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..audit import record
@@ -70,18 +71,35 @@ def apply_register_data(user: User, data: dict, *, actor: User | None, source: s
     return changed
 
 
-def lock_profile(user: User, *, actor: User | None, reason: str) -> None:
+def lock_profile(
+    user: User, *, actor: User | None, reason: str, organisation: bool = False
+) -> None:
+    """Lock the identity fields; with `organisation`, the Organisation field too (a link to NIA
+    is for natural non-business persons, so it is locked empty)."""
     with transaction.atomic(), identity_writes_allowed():
-        updated = Profile.objects.filter(pk=user.pk, locked_at__isnull=True).update(
-            locked_at=timezone.now()
+        profile = Profile.objects.select_for_update().get(pk=user.pk)
+        if profile.is_locked and profile.organisation_locked >= organisation:
+            return
+        Profile.objects.filter(pk=user.pk).update(
+            locked_at=profile.locked_at or timezone.now(),
+            organisation_locked=profile.organisation_locked or organisation,
         )
-        if updated:
-            record(AuditEvent.Kind.PROFILE_LOCKED, user=user, actor=actor, reason=reason)
+        record(
+            AuditEvent.Kind.PROFILE_LOCKED,
+            user=user,
+            actor=actor,
+            reason=reason,
+            organisation=organisation,
+        )
 
 
 def unlock_profile(user: User, *, actor: User | None, reason: str) -> None:
     with transaction.atomic(), identity_writes_allowed():
-        updated = Profile.objects.filter(pk=user.pk, locked_at__isnull=False).update(locked_at=None)
+        updated = (
+            Profile.objects.filter(pk=user.pk)
+            .filter(Q(locked_at__isnull=False) | Q(organisation_locked=True))
+            .update(locked_at=None, organisation_locked=False)
+        )
         if updated:
             record(AuditEvent.Kind.PROFILE_UNLOCKED, user=user, actor=actor, reason=reason)
 

@@ -12,6 +12,7 @@ from datetime import date
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.forms import CheckboxInput
@@ -660,3 +661,39 @@ def test_changes_without_a_person_are_audited_as_the_system(jana):
     events = AuditEvent.objects.filter(user=jana).exclude(kind=AuditEvent.Kind.LOGIN)
     assert events.count() == 2
     assert all(event.actor is None for event in events), "nobody in person did these"
+
+
+# --- the Organisation field, locked empty by a link to NIA ----------------------------------------
+
+
+def test_a_link_s_lock_keeps_the_organisation_too_and_unlocking_frees_both(jana, jana_client):
+    Profile.objects.filter(pk=jana.pk).update(organisation="")
+    lock_profile(jana, actor=None, reason="nia_link", organisation=True)
+    profile = Profile.objects.get(pk=jana.pk)
+
+    page = jana_client.get("/settings/profile/").content.decode()
+    response = jana_client.post(
+        "/settings/profile/", _form_data(profile, organisation="Firma s.r.o.")
+    )
+
+    assert "The Organisation field stays empty" in page
+    assert list(response.context["form"].errors) == ["organisation"]
+    assert Profile.objects.get(pk=jana.pk).organisation == ""
+    with pytest.raises(ProfileLocked):
+        Profile.objects.filter(pk=jana.pk).update(organisation="Firma s.r.o.")
+    profile.organisation = "Firma s.r.o."
+    with pytest.raises(ValidationError):
+        profile.full_clean()
+
+    unlock_profile(jana, actor=None, reason="nia_link_ended")
+    saved = jana_client.post("/settings/profile/", _form_data(profile, organisation="Firma"))
+    assert saved.status_code == 302
+    assert Profile.objects.get(pk=jana.pk).organisation == "Firma"
+
+
+def test_an_already_locked_profile_gets_its_organisation_locked_by_a_link(locked):
+    Profile.objects.filter(pk=locked.pk).update(organisation="")
+
+    lock_profile(locked, actor=None, reason="nia_link", organisation=True)
+
+    assert Profile.objects.get(pk=locked.pk).organisation_locked is True

@@ -82,6 +82,7 @@ def test_complete_registers_every_authenticator_and_locks_the_register_s_data(
         "Vinohradská 1511/230",
         True,
     )
+    assert profile.organisation_locked, "the Organisation field is locked empty"
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.NIA_LINK_ACTIVATED).count() == 1
     assert "Access to public administration services enabled" in [e.subject for e in emails]
 
@@ -157,8 +158,9 @@ def test_cancelling_an_active_link_ends_its_registrations_at_nia(browser, verifi
     link = Link.objects.get(pk=verified.pk)
     assert link.state == LinkState.CANCELLED
     assert set(at_nia().values()) == {"Ukonceny"}
-    assert not Profile.objects.get(pk=user.pk).is_locked
-    assert Profile.objects.get(pk=user.pk).last_name == "Nováková", "the data stay"
+    profile = Profile.objects.get(pk=user.pk)
+    assert not profile.is_locked and not profile.organisation_locked
+    assert profile.last_name == "Nováková", "the data stay"
 
 
 def test_an_active_link_cancelled_while_nia_is_down_ends_there_once_it_is_back(
