@@ -8,6 +8,7 @@ The caller never sees a socket error, an HTML page or a traceback of the JSON de
 
 import json
 from dataclasses import dataclass
+from datetime import date, datetime
 from urllib.error import HTTPError
 from urllib.parse import urlencode, urljoin, urlsplit
 from urllib.request import Request, urlopen
@@ -116,3 +117,32 @@ def _types(kind: type | tuple[type, ...]) -> tuple[type, ...]:
 
 def _names(kind: type | tuple[type, ...]) -> str:
     return " or ".join(t.__name__ for t in _types(kind))
+
+
+def optional(system: System, data: dict, name: str, kind: type):
+    """`data[name]` of `kind`, or None when it is missing or null."""
+    return None if data.get(name) is None else field(system, data, name, kind)
+
+
+def objects(system: System, data: dict, name: str) -> list[dict]:
+    """`data[name]`, a list of JSON objects (a feed page's items)."""
+    items = field(system, data, name, list)
+    if not all(isinstance(item, dict) for item in items):
+        raise SystemAnswerInvalid(system.name, f"{name!r} holds something that is not an object")
+    return items
+
+
+def date_field(system: System, data: dict, name: str) -> date:
+    """`data[name]`, an ISO date."""
+    try:
+        return date.fromisoformat(field(system, data, name, str))
+    except ValueError:
+        raise SystemAnswerInvalid(system.name, f"{name!r} is not a date") from None
+
+
+def datetime_field(system: System, data: dict, name: str) -> datetime:
+    """`data[name]`, an ISO date and time."""
+    try:
+        return datetime.fromisoformat(field(system, data, name, str))
+    except ValueError:
+        raise SystemAnswerInvalid(system.name, f"{name!r} is not a date and time") from None

@@ -8,7 +8,6 @@ their identity with the message. Dataclasses out, typed errors (`nia_link.except
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..exceptions import SystemAnswerInvalid
 from . import http
 
 PAGE_SIZE = 100
@@ -39,34 +38,22 @@ def received(after: int) -> MessagePage:
     """The messages MojeID's box received after cursor `after`, oldest first."""
     system = http.System.configured("isds")
     answer = http.call(system, "GET", "messages", query={"after": after, "limit": PAGE_SIZE})
-    parsed = []
-    for item in http.field(system, answer, "items", list):
-        if not isinstance(item, dict):
-            raise SystemAnswerInvalid(system.name, "a message is not an object")
-        try:
-            sent_at = datetime.fromisoformat(http.field(system, item, "sent_at", str))
-        except ValueError:
-            raise SystemAnswerInvalid(system.name, "sent_at is not a date and time") from None
-        parsed.append(
-            Message(
-                id=http.field(system, item, "id", int),
-                sender_box_id=http.field(system, item, "sender_box_id", str),
-                sender_box_type=http.field(system, item, "sender_box_type", str),
-                sender_box_name=http.field(system, item, "sender_box_name", str),
-                sender_person_name=_optional_text(system, item, "sender_person_name"),
-                sender_person_role=_optional_text(system, item, "sender_person_role"),
-                sender_person_identifier=_optional_text(system, item, "sender_person_identifier"),
-                subject=http.field(system, item, "subject", str),
-                text=http.field(system, item, "text", str),
-                sent_at=sent_at,
-            )
+    parsed = [
+        Message(
+            id=http.field(system, item, "id", int),
+            sender_box_id=http.field(system, item, "sender_box_id", str),
+            sender_box_type=http.field(system, item, "sender_box_type", str),
+            sender_box_name=http.field(system, item, "sender_box_name", str),
+            sender_person_name=http.optional(system, item, "sender_person_name", str) or None,
+            sender_person_role=http.optional(system, item, "sender_person_role", str) or None,
+            sender_person_identifier=(
+                http.optional(system, item, "sender_person_identifier", str) or None
+            ),
+            subject=http.field(system, item, "subject", str),
+            text=http.field(system, item, "text", str),
+            sent_at=http.datetime_field(system, item, "sent_at"),
         )
+        for item in http.objects(system, answer, "items")
+    ]
     cursor = http.field(system, answer, "cursor", int)
     return MessagePage(parsed, cursor, http.field(system, answer, "has_more", bool))
-
-
-def _optional_text(system: http.System, data: dict, name: str) -> str | None:
-    value = data.get(name)
-    if value is not None and not isinstance(value, str):
-        raise SystemAnswerInvalid(system.name, f"{name!r} is not text")
-    return value or None

@@ -147,19 +147,16 @@ def notifications(after: int) -> NotificationPage:
     """`TR_NOTIFIKACE_IDP`: the events about MojeID's people after event id `after`."""
     system = _system()
     answer = _submit("TR_NOTIFIKACE_IDP", {"NotifikaceIdpPosledniId": after})
-    parsed = []
-    for item in http.field(system, answer, "Notifikace", list):
-        if not isinstance(item, dict):
-            raise SystemAnswerInvalid(system.name, "a notification is not an object")
-        parsed.append(
-            Notification(
-                id=http.field(system, item, "Id", int),
-                bsi=http.field(system, item, "Bsi", str),
-                source=http.field(system, item, "Zdroj", str),
-                data=http.field(system, item, "ReferencniData", dict),
-                pseudonym_invalidated=http.field(system, item, "ZneplatnenPseudonym", bool),
-            )
+    parsed = [
+        Notification(
+            id=http.field(system, item, "Id", int),
+            bsi=http.field(system, item, "Bsi", str),
+            source=http.field(system, item, "Zdroj", str),
+            data=http.field(system, item, "ReferencniData", dict),
+            pseudonym_invalidated=http.field(system, item, "ZneplatnenPseudonym", bool),
         )
+        for item in http.objects(system, answer, "Notifikace")
+    ]
     last_id = max((notification.id for notification in parsed), default=after)
     more = http.field(system, answer, "ExistujiDalsiNotifikace", bool)
     return NotificationPage(parsed, last_id, more)
@@ -192,28 +189,21 @@ def _submit(action: str, body: dict) -> dict:
 
 def _person_data(data: dict) -> dict:
     system = _system()
-    address = data.get("AdresaPobytu")
-    if address is not None and not isinstance(address, dict):
-        raise SystemAnswerInvalid(system.name, "AdresaPobytu is not an object")
-    death = data.get("DatumUmrti")
-    if death is not None and not isinstance(death, str):
-        raise SystemAnswerInvalid(system.name, "DatumUmrti is not a date")
+    address = http.optional(system, data, "AdresaPobytu", dict)
+    died = data.get("DatumUmrti") is not None
     return {
         "first_names": http.field(system, data, "Jmeno", str),
         "last_name": http.field(system, data, "Prijmeni", str),
-        "birth_date": _date(system, http.field(system, data, "DatumNarozeni", str)),
+        "birth_date": http.date_field(system, data, "DatumNarozeni"),
         "birth_place": http.field(system, data, "MistoNarozeni", str),
         "citizenship": http.field(system, data, "StatniObcanstvi", str),
         "residence_type": http.field(system, data, "TypPobytu", str),
         "address": None if address is None else _address(system, address),
-        "death_date": None if death is None else _date(system, death),
+        "death_date": http.date_field(system, data, "DatumUmrti") if died else None,
     }
 
 
 def _address(system: http.System, data: dict) -> Address:
-    code = data.get("Kod")
-    if code is not None and (not isinstance(code, int) or isinstance(code, bool)):
-        raise SystemAnswerInvalid(system.name, "Kod is not an integer")
     return Address(
         street=http.field(system, data, "Ulice", str),
         house_number=http.field(system, data, "CisloDomovni", str),
@@ -221,12 +211,5 @@ def _address(system: http.System, data: dict) -> Address:
         municipality_part=http.field(system, data, "CastObce", str),
         municipality=http.field(system, data, "Obec", str),
         postal_code=http.field(system, data, "Psc", str),
-        address_point_code=code,
+        address_point_code=http.optional(system, data, "Kod", int),
     )
-
-
-def _date(system: http.System, text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise SystemAnswerInvalid(system.name, f"{text!r} is not a date") from None

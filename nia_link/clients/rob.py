@@ -7,7 +7,7 @@ Dataclasses out, typed errors (`nia_link.exceptions`) for everything else.
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ..exceptions import SystemAnswerInvalid, SystemRefused
+from ..exceptions import SystemRefused
 from . import http
 
 PAGE_SIZE = 100
@@ -65,20 +65,16 @@ def provisions(after: int) -> ProvisionPage:
     """The provisions filed for MojeID after cursor `after`, oldest first."""
     system = _system()
     answer = http.call(system, "GET", "provisions", query={"after": after, "limit": PAGE_SIZE})
-    items = http.field(system, answer, "items", list)
-    parsed = []
-    for item in items:
-        if not isinstance(item, dict):
-            raise SystemAnswerInvalid(system.name, "a provision is not an object")
-        parsed.append(
-            Provision(
-                id=http.field(system, item, "id", int),
-                request_code=http.field(system, item, "request_code", str),
-                citizen=http.field(system, item, "citizen", str),
-                filed_at=_datetime(system, item, "filed_at"),
-                office=http.field(system, item, "office", str),
-            )
+    parsed = [
+        Provision(
+            id=http.field(system, item, "id", int),
+            request_code=http.field(system, item, "request_code", str),
+            citizen=http.field(system, item, "citizen", str),
+            filed_at=http.datetime_field(system, item, "filed_at"),
+            office=http.field(system, item, "office", str),
         )
+        for item in http.objects(system, answer, "items")
+    ]
     cursor = http.field(system, answer, "cursor", int)
     return ProvisionPage(parsed, cursor, http.field(system, answer, "has_more", bool))
 
@@ -93,14 +89,11 @@ def citizen(identifier: str) -> Citizen | None:
             return None
         raise
     address = http.field(system, answer, "address", dict)
-    code = address.get("address_point_code")
-    if code is not None and (not isinstance(code, int) or isinstance(code, bool)):
-        raise SystemAnswerInvalid(system.name, "address_point_code is not an integer")
     return Citizen(
         identifier=http.field(system, answer, "identifier", str),
         first_names=http.field(system, answer, "first_names", str),
         last_name=http.field(system, answer, "last_name", str),
-        birth_date=_date(system, answer, "birth_date"),
+        birth_date=http.date_field(system, answer, "birth_date"),
         birth_place=http.field(system, answer, "birth_place", str),
         citizenship=http.field(system, answer, "citizenship", str),
         residence_type=http.field(system, answer, "residence_type", str),
@@ -111,21 +104,7 @@ def citizen(identifier: str) -> Citizen | None:
             municipality_part=http.field(system, address, "municipality_part", str),
             municipality=http.field(system, address, "municipality", str),
             postal_code=http.field(system, address, "postal_code", str),
-            address_point_code=code,
+            address_point_code=http.optional(system, address, "address_point_code", int),
         ),
         deceased=http.field(system, answer, "deceased", bool),
     )
-
-
-def _date(system: http.System, data: dict, name: str) -> date:
-    try:
-        return date.fromisoformat(http.field(system, data, name, str))
-    except ValueError:
-        raise SystemAnswerInvalid(system.name, f"{name!r} is not a date") from None
-
-
-def _datetime(system: http.System, data: dict, name: str) -> datetime:
-    try:
-        return datetime.fromisoformat(http.field(system, data, name, str))
-    except ValueError:
-        raise SystemAnswerInvalid(system.name, f"{name!r} is not a date and time") from None
