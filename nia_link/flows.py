@@ -21,7 +21,7 @@ def start(request: HttpRequest, *, level: str, route: str) -> Link:
 
 def cancel(request: HttpRequest) -> bool:
     """The citizen cancels their request (a link NIA does not know yet): True if one was open."""
-    return services.cancel_link(request.user, reason="user", actor=request.user)
+    return services.cancel_request(request.user, actor=request.user)
 
 
 def complete(request: HttpRequest) -> Link:

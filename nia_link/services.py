@@ -135,6 +135,21 @@ def fail(link_id: int, reason: str, *, evidence: dict) -> Link:
         return _end(link, LinkState.FAILED, reason, actor=None, evidence=evidence)
 
 
+def cancel_request(user: User, *, actor: User) -> bool:
+    """The citizen cancels their request (filed or verified: NIA knows nothing of it yet). An
+    active link is not ended here: that is Remove access, with its own re-authentication.
+    True if a request was cancelled; IllegalTransition for a link NIA knows of."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        link = Link.objects.select_for_update().filter(user=user, state__in=OPEN_STATES).first()
+        if link is None:
+            return False
+        if link.state not in NOT_AT_NIA:
+            raise IllegalTransition(f"a {link.state} link is not a request")
+        _end(link, LinkState.CANCELLED, "user", actor=actor, evidence={})
+    return True
+
+
 def cancel_link(user: User, *, reason: str, actor: User | None = None) -> bool:
     """Cancel the user's link to NIA, in whatever state it is.
 

@@ -31,9 +31,13 @@ def _section() -> HttpResponse:
     return redirect(reverse("accounts:settings") + SECTION)
 
 
+def _said(problems: list[str]) -> list[str]:
+    """What the codes of `eligibility.MESSAGES` say to the citizen."""
+    return [str(MESSAGES[code]) for code in problems]
+
+
 def _problems(request: HttpRequest, level: str) -> list[str]:
-    codes_ = services.request_problems(request.user, level, Route.CZECH_POINT)
-    return [str(MESSAGES[code]) for code in codes_]
+    return _said(services.request_problems(request.user, level, Route.CZECH_POINT))
 
 
 @never_cache
@@ -83,7 +87,7 @@ def choose_route(request: HttpRequest, level: str) -> HttpResponse:
                             {
                                 "value": level,
                                 "label": Level(level).label,
-                                "problems": [str(MESSAGES[c]) for c in refused.problems],
+                                "problems": _said(refused.problems),
                             }
                         ]
                     },
@@ -155,8 +159,8 @@ def review(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(problem.message))
             return _section()
         except VerificationRefused as refused:
-            for code in refused.problems:
-                messages.error(request, str(MESSAGES[code]))
+            for problem in _said(refused.problems):
+                messages.error(request, problem)
             return _section()
         except IllegalTransition:
             return _section()  # a second click: the first one completes it

@@ -29,7 +29,7 @@ def registered_with_user_verification(key: SecurityKey) -> bool:
     UV flag of the authenticator data it signed then."""
     try:
         return AttestationObject(bytes(key.attestation_object)).auth_data.is_user_verified()
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, LookupError):  # not a readable attestation object
         return False
 
 

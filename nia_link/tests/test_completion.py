@@ -191,3 +191,13 @@ def test_the_key_list_shows_each_key_s_access_to_public_administration(browser, 
     assert before.count(">Get</a>") == 1 and before.count(">Not available</a>") == 1
     assert after.count(">Active</span>") == 1 and ">Get</a>" not in after
     assert "Not available" in detail
+
+
+def test_cancel_request_does_not_end_an_active_link(browser, verified):
+    browser.post(COMPLETE)
+
+    response = browser.post("/settings/public-administration/request/cancel/", follow=True)
+
+    assert "This access can no longer be cancelled here." in response.content.decode()
+    assert Link.objects.get(pk=verified.pk).state == LinkState.ACTIVE
+    assert set(at_nia().values()) == {"Aktivni"}
