@@ -10,6 +10,7 @@ stops where it is and the next run goes on from the saved cursor.
 
 from dataclasses import asdict, dataclass
 
+from django.core.cache import cache
 from django.db import transaction
 
 from .clients import nia, rob
@@ -19,6 +20,9 @@ from .models import FeedCursor, Link, LinkState, Route, Unmatched, UnmatchedSour
 from .services import fail, verify
 
 PROVISIONS_FEED = "rob.provisions"
+RUNNING = "nia_link:match_provisions:running"
+# A run that crashed without letting go is taken over after this long.
+RUN_TIMEOUT_SECONDS = 30 * 60
 
 
 @dataclass
@@ -30,13 +34,28 @@ class MatchReport:
     failed: int = 0
     unmatched: int = 0
     cursor: int = 0
+    busy: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 def match_provisions() -> MatchReport:
-    """Read the provisions filed for MojeID since the saved cursor and verify their requests."""
+    """Read the provisions filed for MojeID since the saved cursor and verify their requests.
+
+    One run at a time: beat starts one every half minute, and a long backlog must not be read
+    by several runs at once (each would call NIA for the same people). A run that finds
+    another going reads nothing and says so (`busy`).
+    """
+    if not cache.add(RUNNING, True, RUN_TIMEOUT_SECONDS):
+        return MatchReport(busy=True)
+    try:
+        return _match_provisions()
+    finally:
+        cache.delete(RUNNING)
+
+
+def _match_provisions() -> MatchReport:
     report = MatchReport()
     cursor, _ = FeedCursor.objects.get_or_create(feed=PROVISIONS_FEED)
     report.cursor = cursor.position

@@ -71,6 +71,7 @@ def test_a_filed_request_is_verified_as_the_person_nia_knows(systems, requested,
         "failed": 0,
         "unmatched": 0,
         "cursor": provision.pk,
+        "busy": False,
     }
     assert link.state == LinkState.VERIFIED
     assert link.bsi == nia_services.bsi(portal, citizen)
@@ -130,3 +131,17 @@ def test_while_nia_is_down_nothing_moves_and_the_next_run_catches_up(systems, re
     assert FeedCursor.objects.get().position == 0
     settings.GOVSIM_OUTAGES = []
     assert matching.match_provisions().verified == 1
+
+
+def test_a_run_that_finds_another_going_reads_nothing(systems, requested):
+    from django.core.cache import cache
+
+    file_at_the_desk(requested.request_code)
+    cache.add(matching.RUNNING, True)
+
+    busy = matching.match_provisions()
+    cache.delete(matching.RUNNING)
+    done = matching.match_provisions()
+
+    assert (busy.busy, busy.read) == (True, 0)
+    assert (done.busy, done.verified) == (False, 1)
