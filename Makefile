@@ -20,7 +20,8 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py load_demo_data
 	$(BIN)/python manage.py load_fido_metadata
 	$(BIN)/python manage.py load_fido_metadata --development
-	$(BIN)/python manage.py seed_govsim
+	$(BIN)/python manage.py nia_sp_metadata var/portal-sp-metadata.xml
+	$(BIN)/python manage.py seed_govsim --portal-metadata var/portal-sp-metadata.xml
 	$(BIN)/python manage.py runstack
 
 ## Lint, check migrations and run every test against the real PostgreSQL and Redis

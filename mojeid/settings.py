@@ -119,6 +119,25 @@ STATE_SYSTEMS = {
         "key": GOVSIM_NIA_API_KEY or ("" if PRODUCTION else "dev-nia-key-mojeid"),
     },
 }
+# What the citizen's browser is sent to (the data box's prepared message): the same systems at
+# the address the browser reaches them, which docker-compose's internal one is not.
+STATE_SYSTEMS_PUBLIC_URL = env.str("STATE_SYSTEMS_PUBLIC_URL", default=STATE_SYSTEMS_URL)
+# The portal as NIA's service provider (the eObčanka route): its entity ID and assertion consumer
+# service are under PORTAL_URL; NIA's metadata (signing certificate, single sign-on address) is
+# read from NIA_SAML_METADATA_URL, and NIA_SAML_SSO_URL overrides its address for the browser.
+# Assertions must come encrypted to the portal's certificate (NIA_SP_KEY_FILE/NIA_SP_CERT_FILE,
+# in development made under VAR_DIR) unless NIA_SAML_WANT_ENCRYPTED is off.
+PORTAL_URL = env.str("PORTAL_URL", default="http://localhost:8000").rstrip("/")
+NIA_SAML_METADATA_URL = env.str(
+    "NIA_SAML_METADATA_URL",
+    default=STATE_SYSTEMS_URL + "nia/saml/metadata/" if STATE_SYSTEMS_URL else "",
+)
+NIA_SAML_SSO_URL = env.str("NIA_SAML_SSO_URL", default="")
+NIA_SAML_WANT_ENCRYPTED = env.bool("NIA_SAML_WANT_ENCRYPTED", default=True)
+NIA_SP_KEY_FILE = env.str("NIA_SP_KEY_FILE", default="") or None
+NIA_SP_CERT_FILE = env.str("NIA_SP_CERT_FILE", default="") or None
+# The data box MojeID's citizens write to.
+MOJEID_DATA_BOX_ID = env.str("MOJEID_DATA_BOX_ID", default="mojeid1")
 # How long one call may take before the system counts as unreachable.
 STATE_SYSTEMS_TIMEOUT_SECONDS = env.float("STATE_SYSTEMS_TIMEOUT_SECONDS", default=10.0)
 # How often the register's provisions are read: a request filed at Czech POINT is verified

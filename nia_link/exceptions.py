@@ -66,3 +66,15 @@ class VerificationRefused(NiaLinkError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__(", ".join(problems))
+
+
+class AssertionRefused(NiaLinkError):
+    """NIA's answer to the eObčanka route was not accepted (`reason`: "invalid" — not a valid,
+    signed answer to a request of ours, for us, now; "declined" — NIA answered that the citizen
+    was not signed in; "unknown_request" — no request of ours waits for it, or it was used;
+    "replayed" — this assertion was used already; "level" — below the level asked for).
+    Nothing was changed."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        self.reason, self.detail = reason, detail
+        super().__init__(f"{reason}: {detail}" if detail else reason)

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from accounts.reauth import raise_if_reauthentication_required
 
-from . import completion, services
+from . import completion, eobcanka, services
 from .models import Link
 
 
@@ -17,6 +17,12 @@ def start(request: HttpRequest, *, level: str, route: str) -> Link:
     return services.start_request(
         request.user, level=level, route=route, actor=request.user, request=request
     )
+
+
+def verify_at_nia(request: HttpRequest) -> str:
+    """Where to send the citizen to sign in at NIA for their filed eObčanka request. NIA's own
+    sign-in (the ID card and its PIN) is what proves the identity: no re-authentication here."""
+    return eobcanka.begin(request.user)
 
 
 def cancel(request: HttpRequest) -> bool:

@@ -1,5 +1,9 @@
 """Pages of the Access to public administration services section: thin, over `flows`."""
 
+import logging
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -7,21 +11,31 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.decorators import login_required
 from accounts.reauth import raise_if_reauthentication_required, replayable_fields, sensitive_change
 from mojeid.qr import qr_svg
 
-from . import completion, flows, services
-from .exceptions import IllegalTransition, NiaUnavailable, VerificationRefused
+from . import completion, eobcanka, flows, services
+from .clients import saml
+from .exceptions import (
+    AssertionRefused,
+    IllegalTransition,
+    NiaLinkError,
+    NiaUnavailable,
+    VerificationRefused,
+)
 from .internal import codes
-from .internal.eligibility import MESSAGES
+from .internal.eligibility import MESSAGES, ROUTES
 from .models import Level, LinkState, Route
 
-#: The routes the pages offer so far; the data box and eObčanka routes come with their matching.
-OFFERED_ROUTES = (Route.CZECH_POINT,)
+logger = logging.getLogger(__name__)
+
 SECTION = "#public-administration"
+#: The subject of the data-box message, as the help page names it.
+DATA_BOX_SUBJECT = gettext_lazy("MojeID identity verification")
 ENABLED = gettext_lazy(
     "The option to log in to public administration services using MojeID is now enabled."
 )
@@ -37,7 +51,7 @@ def _said(problems: list[str]) -> list[str]:
 
 
 def _problems(request: HttpRequest, level: str) -> list[str]:
-    return _said(services.request_problems(request.user, level, Route.CZECH_POINT))
+    return _said(services.request_problems(request.user, level, ROUTES[level][0]))
 
 
 @never_cache
@@ -71,9 +85,10 @@ def choose_route(request: HttpRequest, level: str) -> HttpResponse:
     # Before the choice, as the help page shows it; the flow checks it again.
     raise_if_reauthentication_required(request, second_factor=True)
     error = None
+    offered = ROUTES[Level(level)]
     if request.method == "POST":
         route = request.POST.get("route", "")
-        if route not in OFFERED_ROUTES:
+        if route not in offered:
             error = _("Choose how you want to verify your identity.")
         else:
             try:
@@ -95,12 +110,15 @@ def choose_route(request: HttpRequest, level: str) -> HttpResponse:
                 )
             except IllegalTransition:
                 return _section()  # a second click: the first one filed it
-            return redirect("nia_link:show_request")
-    routes = [(route, route.label) for route in OFFERED_ROUTES]
+            if route == Route.EOBCANKA:
+                return _to_nia(request)
+            return redirect(
+                "nia_link:data_box" if route == Route.DATA_BOX else "nia_link:show_request"
+            )
     return render(
         request,
         "nia_link/choose_route.html",
-        {"level": Level(level), "routes": routes, "error": error},
+        {"level": Level(level), "routes": [str(route) for route in offered], "error": error},
         status=400 if error else 200,
     )
 
@@ -116,6 +134,102 @@ def show_request(request: HttpRequest) -> HttpResponse:
         request,
         "nia_link/show_request.html",
         {"link": link, "qr_svg": qr_svg(codes.qr_content(link.request_code))},
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def data_box(request: HttpRequest) -> HttpResponse:
+    """Use data box: what will be sent and the consent; then on to the data box's prepared
+    message to MojeID's box, with the request code in its text."""
+    link = services.open_link(request.user)
+    if link is None or link.state != LinkState.REQUESTED or link.route != Route.DATA_BOX:
+        return _section()
+    error = None
+    if request.method == "POST":
+        if request.POST.get("consent") == "yes":
+            return redirect(_concept_url(link.request_code))
+        error = _("Give your consent to continue to your data box.")
+    return render(
+        request,
+        "nia_link/data_box.html",
+        {
+            "link": link,
+            "subject": DATA_BOX_SUBJECT,
+            "text": _message_text(link.request_code),
+            "box_id": settings.MOJEID_DATA_BOX_ID,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+def _message_text(code: str) -> str:
+    return _("I ask for the verification of my identity for MojeID. Request code: %(code)s") % {
+        "code": code
+    }
+
+
+def _concept_url(code: str) -> str:
+    """The data box's prepared message (`/isds/concept/` of the data box system), addressed to
+    MojeID's box, the sender's identity to be published."""
+    query = urlencode(
+        {
+            "to": settings.MOJEID_DATA_BOX_ID,
+            "subject": str(DATA_BOX_SUBJECT),
+            "text": _message_text(code),
+            "publish": "1",
+        }
+    )
+    return f"{settings.STATE_SYSTEMS_PUBLIC_URL}isds/concept/?{query}"
+
+
+def _to_nia(request: HttpRequest) -> HttpResponse:
+    try:
+        return redirect(flows.verify_at_nia(request))
+    except IllegalTransition:
+        return _section()
+    except NiaLinkError as problem:  # NIA's metadata cannot be read: it is down
+        logger.warning("NIA cannot be reached for the eObčanka route: %s", problem)
+        messages.error(request, str(NiaUnavailable().message))
+        return _section()
+
+
+@login_required
+@require_POST
+def verify_at_nia(request: HttpRequest) -> HttpResponse:
+    """Verify (the eObčanka route): to NIA, to sign in with the ID card."""
+    return _to_nia(request)
+
+
+# NIA posts its answer from its own site: no CSRF token, and no session cookie either
+# (SameSite=Lax); the request it answers says whose it is (`eobcanka.finish`).
+@csrf_exempt
+@never_cache
+@require_POST
+def saml_acs(request: HttpRequest) -> HttpResponse:
+    """NIA's answer to the eObčanka route: the request is verified at once, or refused."""
+    try:
+        link = eobcanka.finish(request.POST.get("SAMLResponse", ""))
+    except AssertionRefused as refused:
+        logger.warning("NIA's answer refused: %s", refused)
+        return render(request, "nia_link/nia_refused.html", {"reason": refused.reason}, status=400)
+    except IllegalTransition:  # the request was cancelled while its owner was at NIA
+        return _section()
+    except NiaLinkError as problem:
+        logger.warning("NIA could not be asked who signed in: %s", problem)
+        return render(request, "nia_link/nia_refused.html", {"reason": "unavailable"}, status=503)
+    if link.state == LinkState.VERIFIED:
+        return redirect("nia_link:review")
+    return _section()  # failed: the section says why
+
+
+@require_safe
+def saml_metadata(request: HttpRequest) -> HttpResponse:
+    """The portal's SAML metadata as NIA's service provider."""
+    return HttpResponse(
+        saml.service_provider_metadata(), content_type="application/samlmetadata+xml"
     )
 
 

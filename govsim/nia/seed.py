@@ -1,10 +1,11 @@
 """Seed of the simulated NIA: the MojeID portal registered as a service provider.
 
-The portal's SAML client does not exist yet, so its metadata is made from its URLs alone
+Given the portal's own metadata (`manage.py nia_sp_metadata FILE`, what `make run` does), NIA
+registers it as it is and encrypts assertions to its certificate; seeding again with metadata
+replaces the registered one. Without it, the metadata is made from the portal's URLs alone
 (entity ID `<portal>/nia/saml/metadata/`, assertion consumer service `<portal>/nia/saml/acs/`,
-HTTP-POST) without a certificate: assertions go to it signed but not encrypted. Once the portal
-publishes its metadata with a certificate, paste it into the admin (NIA → Service providers) and
-tick "encrypt assertions". Seeding again leaves an existing registration's metadata as it is.
+HTTP-POST) without a certificate: assertions go to it signed but not encrypted, and seeding again
+leaves an existing registration's metadata as it is (it may have been pasted into the admin).
 
 Its API key is `settings.GOVSIM_NIA_API_KEY` — under development settings, when that is empty,
 the public DEVELOPMENT key (see `govsim.seed.portal_key`).
@@ -15,7 +16,7 @@ from django.db import transaction
 from govsim.api import key_hash
 from govsim.seed import portal_key
 
-from .idp import service_provider_metadata
+from .idp import metadata_problems, service_provider_metadata
 from .models import ServiceProvider
 
 #: The portal's API key in development (a clearly marked development secret, like the other
@@ -31,9 +32,13 @@ def portal_urls(portal_base_url: str) -> tuple[str, str]:
 
 
 @transaction.atomic
-def seed(portal_base_url: str = "http://localhost:8000") -> dict:
+def seed(portal_base_url: str = "http://localhost:8000", portal_metadata: str | None = None) -> dict:
     """Register the MojeID portal with NIA (idempotent); says what it did."""
     entity_id, acs_url = portal_urls(portal_base_url)
+    if portal_metadata is not None:
+        problems = metadata_problems(portal_metadata, entity_id, need_certificate=True)
+        if problems:
+            raise ValueError("; ".join(problems))
     api_key, source = portal_key("GOVSIM_NIA_API_KEY", DEVELOPMENT_API_KEY)
     service, created = ServiceProvider.objects.get_or_create(
         entity_id=entity_id,
@@ -44,6 +49,9 @@ def seed(portal_base_url: str = "http://localhost:8000") -> dict:
             "api_key_hash": key_hash(api_key),
         },
     )
+    if portal_metadata is not None:
+        service.metadata_xml, service.encrypt_assertions = portal_metadata, True
+        service.save(update_fields=["metadata_xml", "encrypt_assertions", "updated_at"])
     if not created and service.api_key_hash != key_hash(api_key):
         # The key follows the settings, which the portal reads too.
         service.api_key_hash = key_hash(api_key)
@@ -53,5 +61,6 @@ def seed(portal_base_url: str = "http://localhost:8000") -> dict:
         "created": created,
         "entity_id": entity_id,
         "acs_url": acs_url,
+        "encrypted": service.encrypt_assertions,
         "key": source,
     }

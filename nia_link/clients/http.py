@@ -86,6 +86,22 @@ def call(
     return answer
 
 
+def document(system_name: str, address: str) -> bytes:
+    """The bytes at `address` (a document the system publishes, such as SAML metadata: no key,
+    not JSON), with the same timeout and size cap as `call`."""
+    if urlsplit(address).scheme not in ("http", "https"):
+        raise SystemUnavailable(system_name, "not configured")
+    timeout = settings.STATE_SYSTEMS_TIMEOUT_SECONDS
+    try:
+        with urlopen(Request(address), timeout=timeout) as response:  # noqa: S310 - http(s) only
+            raw = response.read(MAX_ANSWER_BYTES + 1)
+    except OSError as error:  # refused, timed out, an HTTP error status (HTTPError is one too)
+        raise SystemUnavailable(system_name, str(getattr(error, "reason", error))) from None
+    if len(raw) > MAX_ANSWER_BYTES:
+        raise SystemAnswerInvalid(system_name, f"the document is over {MAX_ANSWER_BYTES} bytes")
+    return raw
+
+
 def _read_quietly(error: HTTPError) -> bytes:
     try:
         return error.read(MAX_ANSWER_BYTES + 1)

@@ -30,12 +30,18 @@ class Command(BaseCommand):
             help="the portal's base URL, registered at the simulated NIA",
         )
         parser.add_argument(
+            "--portal-metadata",
+            metavar="FILE",
+            help="the portal's SAML metadata (manage.py nia_sp_metadata FILE): NIA registers it "
+            "and encrypts assertions to its certificate",
+        )
+        parser.add_argument(
             "--demo",
             action="store_true",
             help="load the demo world even when settings.GOVSIM_DEMO is off",
         )
 
-    def handle(self, *args, portal_url: str, demo: bool, **options):
+    def handle(self, *args, portal_url: str, demo: bool, portal_metadata=None, **options):
         if "govsim" not in {app.split(".")[0] for app in settings.INSTALLED_APPS}:
             raise CommandError(
                 "The simulator is not installed here (GOVSIM_EMBEDDED is off).", returncode=2
@@ -47,15 +53,24 @@ class Command(BaseCommand):
         from govsim.seed import seed_demo_staff
 
         with_demo = demo or settings.GOVSIM_DEMO
+        metadata = None
+        if portal_metadata:
+            try:
+                with open(portal_metadata, encoding="utf-8") as file:
+                    metadata = file.read()
+            except (OSError, UnicodeDecodeError) as problem:
+                raise CommandError(f"Cannot read {portal_metadata}: {problem}", returncode=2) from None
         try:
             with transaction.atomic():
                 register = rob.seed_portal()
                 box = isds.seed_portal()
-                service = nia.seed(portal_base_url=portal_url.rstrip("/"))
+                service = nia.seed(portal_base_url=portal_url.rstrip("/"), portal_metadata=metadata)
                 if with_demo:
                     citizens = rob.seed_demo()
                     boxes = isds.seed_demo()
                     people = seed_demo_staff()
+        except ValueError as problem:  # the portal's metadata is not what NIA can register
+            raise CommandError(f"The portal's metadata: {problem}", returncode=2) from None
         except MissingPortalKey as missing:
             raise CommandError(
                 f"{missing.setting} is not set: under production settings the simulator has no "
@@ -65,7 +80,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"The portal's accounts: register recipient {register['recipient']} "
             f"(key: {register['key']}); data box {box['box']} (key: {box['key']}); "
-            f"NIA service provider {service['entity_id']} (key: {service['key']})."
+            f"NIA service provider {service['entity_id']} (key: {service['key']}; assertions "
+            f"{'encrypted' if service['encrypted'] else 'signed, not encrypted'})."
         )
         if not with_demo:
             self.stdout.write("Demo world: not loaded (GOVSIM_DEMO is off; --demo loads it).")
