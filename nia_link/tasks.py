@@ -15,3 +15,9 @@ def match_provisions() -> dict:
 def reconcile() -> dict:
     """Every minute: completions that stopped half-way brought to agree with NIA."""
     return completion.reconcile()
+
+
+@shared_task(name="nia_link.match_messages")
+def match_messages() -> dict:
+    """Every half minute: data-box messages in, their requests verified or failed, answered."""
+    return matching.match_messages().as_dict()

@@ -32,7 +32,9 @@ def portal_urls(portal_base_url: str) -> tuple[str, str]:
 
 
 @transaction.atomic
-def seed(portal_base_url: str = "http://localhost:8000", portal_metadata: str | None = None) -> dict:
+def seed(
+    portal_base_url: str = "http://localhost:8000", portal_metadata: str | None = None
+) -> dict:
     """Register the MojeID portal with NIA (idempotent); says what it did."""
     entity_id, acs_url = portal_urls(portal_base_url)
     if portal_metadata is not None:

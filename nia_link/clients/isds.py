@@ -1,16 +1,29 @@
-"""The data box system (ISDS), as MojeID's own box reads it: the messages citizens send to it.
+"""The data box system (ISDS), as MojeID's own box uses it: the messages citizens send to it, and
+the answers it sends into their boxes.
 
 A message says who sent it only as far as the sender published it: the box's type and name
-always; the sending person's name, role and register identifier only when they chose to publish
-their identity with the message. Dataclasses out, typed errors (`nia_link.exceptions`).
+always; the sending person's name, role and identity (names, birth date, address) only when they
+chose to publish their identity with the message. Dataclasses out, typed errors
+(`nia_link.exceptions`).
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from . import http
+from .rob import Address
 
 PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The sending person's identity as they published it with the message."""
+
+    first_names: str
+    last_name: str
+    birth_date: date | None
+    address: Address | None
 
 
 @dataclass(frozen=True)
@@ -21,7 +34,7 @@ class Message:
     sender_box_name: str
     sender_person_name: str | None  # None: the sender did not publish their identity
     sender_person_role: str | None  # the box's owner, or a person it authorised
-    sender_person_identifier: str | None  # the register's identifier of the sending person
+    sender_identity: Identity | None  # None: not published
     subject: str
     text: str
     sent_at: datetime
@@ -46,9 +59,7 @@ def received(after: int) -> MessagePage:
             sender_box_name=http.field(system, item, "sender_box_name", str),
             sender_person_name=http.optional(system, item, "sender_person_name", str) or None,
             sender_person_role=http.optional(system, item, "sender_person_role", str) or None,
-            sender_person_identifier=(
-                http.optional(system, item, "sender_person_identifier", str) or None
-            ),
+            sender_identity=_identity(system, item),
             subject=http.field(system, item, "subject", str),
             text=http.field(system, item, "text", str),
             sent_at=http.datetime_field(system, item, "sent_at"),
@@ -57,3 +68,45 @@ def received(after: int) -> MessagePage:
     ]
     cursor = http.field(system, answer, "cursor", int)
     return MessagePage(parsed, cursor, http.field(system, answer, "has_more", bool))
+
+
+def _identity(system: http.System, item: dict) -> Identity | None:
+    published = http.optional(system, item, "sender_identity", dict)
+    if published is None or not http.field(system, item, "identity_published", bool):
+        return None
+    address = http.optional(system, published, "address", dict)
+    birth_date = http.optional(system, published, "birth_date", str)
+    return Identity(
+        first_names=http.field(system, published, "first_names", str),
+        last_name=http.field(system, published, "last_name", str),
+        birth_date=http.date_field(system, published, "birth_date") if birth_date else None,
+        address=None
+        if address is None
+        else Address(
+            street=http.field(system, address, "street", str),
+            house_number=http.field(system, address, "house_number", str),
+            orientation_number=http.field(system, address, "orientation_number", str),
+            municipality_part=http.field(system, address, "municipality_part", str),
+            municipality=http.field(system, address, "municipality", str),
+            postal_code=http.field(system, address, "postal_code", str),
+            address_point_code=http.optional(system, address, "address_point_code", int),
+        ),
+    )
+
+
+def send(recipient_box_id: str, subject: str, text: str, *, reference: str) -> int:
+    """Send a message from MojeID's box; its id. `reference` is ours: sending the same one
+    again sends nothing new (a retry after a lost answer is safe)."""
+    system = http.System.configured("isds")
+    answer = http.call(
+        system,
+        "POST",
+        "messages",
+        body={
+            "recipient_box_id": recipient_box_id,
+            "subject": subject,
+            "text": text,
+            "reference": reference,
+        },
+    )
+    return http.field(system, answer, "id", int)

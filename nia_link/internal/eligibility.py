@@ -39,6 +39,14 @@ MESSAGES = {
     ),
     "route": _("This way of verifying your identity is not available for the chosen level."),
     "deceased": _("The register records this person as deceased."),
+    "box_type": _(
+        "The message was not sent from a non-business natural person's data box. Only such a "
+        "data box can verify your identity; use another way to verify it."
+    ),
+    "identity_not_published": _(
+        "The sender did not publish their identity with the message. Send it again and choose "
+        "to publish your identity."
+    ),
     "not_matched": _(
         "The national identity hub could not match the register's data to one person. Contact "
         "MojeID support."

@@ -59,7 +59,9 @@ class Command(BaseCommand):
                 with open(portal_metadata, encoding="utf-8") as file:
                     metadata = file.read()
             except (OSError, UnicodeDecodeError) as problem:
-                raise CommandError(f"Cannot read {portal_metadata}: {problem}", returncode=2) from None
+                raise CommandError(
+                    f"Cannot read {portal_metadata}: {problem}", returncode=2
+                ) from None
         try:
             with transaction.atomic():
                 register = rob.seed_portal()
