@@ -448,3 +448,21 @@ def test_the_portal_publishes_its_metadata_with_its_certificate(nia):
     assert root.get("entityID") == f"{nia.url}/nia/saml/metadata/"
     assert b"X509Certificate" in metadata.content
     assert ServiceProvider.objects.get(entity_id=root.get("entityID")).encrypt_assertions
+
+
+def test_choosing_an_existing_authentication_method_files_the_request_and_goes_to_nia(
+    nia, client, make_user, sign_in_verified
+):
+    user = make_user("jana")
+    Profile.objects.filter(pk=user.pk).update(
+        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
+    )
+    sign_in_verified(client, user)
+
+    chosen = client.post("/settings/public-administration/high/", {"route": "eobcanka"})
+
+    link = Link.objects.get(user=user)
+    assert (link.route, link.level, link.state) == ("eobcanka", "high", LinkState.REQUESTED)
+    assert link.request_code == ""
+    assert chosen.status_code == 302
+    assert chosen["Location"].startswith(f"{nia.url}/sim/nia/saml/sso/?SAMLRequest=")

@@ -123,3 +123,47 @@ def test_a_sign_in_with_the_password_alone_does_not_count_even_if_a_factor_came_
     assert settings_page.status_code == 200, "still signed in"
 
     assert response["Location"].startswith("/account/reauthenticate/")
+
+
+HIGH = "/settings/public-administration/high/"
+DATA_BOX = "/settings/public-administration/data-box/"
+
+
+def test_each_level_offers_its_routes_and_high_has_no_data_box(client, citizen):
+    substantial = client.get(SUBSTANTIAL).content.decode()
+    high = client.get(HIGH).content.decode()
+
+    for route in (
+        "Visit a Czech POINT office",
+        "Use data box",
+        "Using an existing authentication method",
+    ):
+        assert route in substantial
+    assert "Use data box" not in high and "Visit a Czech POINT office" in high
+    refused = client.post(HIGH, {"route": "data_box"})
+    assert refused.status_code == 400 and not Link.objects.exists()
+
+
+def test_use_data_box_asks_consent_then_opens_the_prepared_message(client, citizen, settings):
+    settings.STATE_SYSTEMS_PUBLIC_URL = "https://isds.example/"
+    filed = client.post(SUBSTANTIAL, {"route": "data_box"})
+    page = client.get(DATA_BOX).content.decode()
+    without_consent = client.post(DATA_BOX, {})
+    with_consent = client.post(DATA_BOX, {"consent": "yes"})
+
+    link = Link.objects.get(user=citizen)
+    assert filed["Location"] == DATA_BOX
+    assert (link.route, link.state) == ("data_box", LinkState.REQUESTED)
+    assert link.request_code in page and "MojeID identity verification" in page
+    assert without_consent.status_code == 400
+    assert "Give your consent" in without_consent.content.decode()
+    location = with_consent["Location"]
+    assert location.startswith("https://isds.example/isds/concept/?to=mojeid1&")
+    assert "publish=1" in location and link.request_code in location
+    assert "Use data box" in client.get(SETTINGS).content.decode()
+
+
+def test_the_data_box_page_is_only_for_a_data_box_request(client, citizen):
+    client.post(SUBSTANTIAL, {"route": "czech_point"})
+
+    assert client.get(DATA_BOX)["Location"] == "/settings/#public-administration"
