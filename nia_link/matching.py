@@ -204,15 +204,19 @@ def _verify_by_message(link: Link, message: isds.Message, evidence: dict) -> str
     if message.sender_box_type != NATURAL_PERSON_BOX:
         fail(link.pk, "box_type", evidence=evidence)
         return "failed"
-    if identity is None or identity.birth_date is None:
+    if identity is None:
         fail(link.pk, "identity_not_published", evidence=evidence)
         return "failed"
     address = identity.address
-    person = _match_person(
-        identity.first_names,
-        identity.last_name,
-        identity.birth_date,
-        address_point_code=address.address_point_code if address else None,
+    person = (
+        _match_person(
+            identity.first_names,
+            identity.last_name,
+            identity.birth_date,
+            address_point_code=address.address_point_code if address else None,
+        )
+        if identity.birth_date
+        else None  # NIA cannot match a person by name alone
     )
     if person is None:
         fail(link.pk, "not_matched", evidence=evidence)
