@@ -238,7 +238,11 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.locked_fields = list(LOCKED_FIELDS) if self.instance.is_locked else []
+        self.locked_fields = (
+            [name for name in LOCKED_FIELDS if name in self.fields]
+            if self.instance.is_locked
+            else []
+        )
         if self.instance.organisation_locked:
             self.locked_fields.append("organisation")
         for name in self.locked_fields:

@@ -32,10 +32,18 @@ LOCKED_FIELDS = (
     "city",
     "postal_code",
     "country",
+    "address_point_code",
 )
+# The address as the register structures it (RÚIAN's address point): only the register sets it;
+# the citizen's own change of the address clears it.
+REGISTER_ONLY_FIELDS = ("address_point_code",)
+ADDRESS_FIELDS = ("street", "city", "postal_code", "country")
 # What the citizen edits on the profile page: the identity fields (unless locked) and the
 # organisation, which no register holds, so it stays theirs to change on a locked profile too.
-PROFILE_FIELDS = (*LOCKED_FIELDS, "organisation")
+PROFILE_FIELDS = (
+    *(name for name in LOCKED_FIELDS if name not in REGISTER_ONLY_FIELDS),
+    "organisation",
+)
 
 _identity_writes_allowed: ContextVar[bool] = ContextVar("identity_writes_allowed", default=False)
 
@@ -208,6 +216,8 @@ class Profile(models.Model):
     )
     city = models.CharField(_("city"), max_length=100, blank=True, validators=[validate_latin_text])
     postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    # The permanent address's RÚIAN address point, from the register (a linked profile's).
+    address_point_code = models.PositiveIntegerField(_("address point code"), null=True, blank=True)
     country = models.CharField(_("country"), max_length=2, choices=Country.choices, default="CZ")
     organisation = models.CharField(
         _("organisation"), max_length=200, blank=True, validators=[validate_latin_text]

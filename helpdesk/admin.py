@@ -56,6 +56,7 @@ class ProfileInline(adminguard.SecretFieldsAdmin, admin.StackedInline):
     max_num = 1
     fields = [
         *PROFILE_FIELDS,
+        "address_point_code",
         "email",
         "email_confirmed_at",
         "phone",
@@ -65,8 +66,15 @@ class ProfileInline(adminguard.SecretFieldsAdmin, admin.StackedInline):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:  # a new account: staff type its contacts, there is no one to prove them yet
-            return ["email_confirmed_at", "phone_confirmed_at", "locked_at"]
-        readonly = ["email", "email_confirmed_at", "phone", "phone_confirmed_at", "locked_at"]
+            return ["address_point_code", "email_confirmed_at", "phone_confirmed_at", "locked_at"]
+        readonly = [
+            "address_point_code",
+            "email",
+            "email_confirmed_at",
+            "phone",
+            "phone_confirmed_at",
+            "locked_at",
+        ]
         if obj is not None and hasattr(obj, "profile") and obj.profile.is_locked:
             readonly += list(LOCKED_FIELDS)
         return readonly

@@ -247,4 +247,5 @@ def profile_data(register_data: dict) -> dict:
         "city": address.get("municipality", ""),
         "postal_code": address.get("postal_code", ""),
         "country": "CZ",
+        "address_point_code": address.get("address_point_code"),
     }

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ..audit import record
 from ..models import (
+    ADDRESS_FIELDS,
     LOCKED_FIELDS,
     PROFILE_FIELDS,
     AuditEvent,
@@ -39,6 +40,10 @@ def update_profile(user: User, changes: dict, *, actor: User, request=None) -> l
     with transaction.atomic():
         profile = Profile.objects.select_for_update().get(pk=user.pk)
         changed = _assign(profile, changes)
+        if set(changed) & set(ADDRESS_FIELDS) and profile.address_point_code is not None:
+            # The citizen's own address is no longer the register's address point.
+            profile.address_point_code = None
+            changed.append("address_point_code")
         if changed:
             profile.save(update_fields=[*changed, "updated_at"])
             record(

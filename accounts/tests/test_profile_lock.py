@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import (
     LOCKED_FIELDS,
+    REGISTER_ONLY_FIELDS,
     PROFILE_FIELDS,
     AuditEvent,
     Profile,
@@ -57,8 +58,10 @@ NEW_VALUES = {
     "country": "SK",
     "organisation": "Jiná firma s.r.o.",
 }
-# The same values as the ORM holds them.
-NEW_PYTHON_VALUES = {**NEW_VALUES, "birth_date": date(1990, 5, 1)}
+# The same values as the ORM holds them, and the one only the register sets.
+NEW_PYTHON_VALUES = {**NEW_VALUES, "birth_date": date(1990, 5, 1), "address_point_code": 41}
+# The locked fields a person can type (the address point code is the register's alone).
+TYPED_LOCKED_FIELDS = [name for name in LOCKED_FIELDS if name not in REGISTER_ONLY_FIELDS]
 
 
 def _stored(user) -> dict:
@@ -111,7 +114,7 @@ def test_form_refuses_new_names_on_a_locked_profile(locked, jana_client):
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.PROFILE_UPDATED).exists()
 
 
-@pytest.mark.parametrize("field", LOCKED_FIELDS)
+@pytest.mark.parametrize("field", TYPED_LOCKED_FIELDS)
 def test_form_refuses_each_locked_field(locked, jana_client, field):
     before = _stored(locked)
 
@@ -154,7 +157,7 @@ def test_form_changes_every_field_of_an_unlocked_profile(jana, jana_client):
 
     assert response.status_code == 302
     stored = Profile.objects.filter(pk=jana.pk).values(*PROFILE_FIELDS).get()
-    assert stored == NEW_PYTHON_VALUES
+    assert stored == {name: NEW_PYTHON_VALUES[name] for name in PROFILE_FIELDS}
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.PROFILE_UPDATED)
     assert sorted(event.details["fields"]) == sorted(PROFILE_FIELDS)
 
@@ -184,10 +187,10 @@ def test_a_locked_profile_shows_the_register_fields_read_only_and_the_organisati
 
     page = jana_client.get("/settings/profile/").content.decode()
 
-    for name in LOCKED_FIELDS:
+    for name in TYPED_LOCKED_FIELDS:
         assert " disabled" in _input(page, name), f"{name} is shown read-only"
     assert " disabled" not in _input(page, "organisation")
-    assert page.count("From the base register of inhabitants") == len(LOCKED_FIELDS)
+    assert page.count("From the base register of inhabitants") == len(TYPED_LOCKED_FIELDS)
     assert 'value="Jana"' in _input(page, "first_name"), "the stored value is shown"
 
 
@@ -330,7 +333,7 @@ def test_admin_cannot_change_contacts_without_the_users_code(locked, admin_clien
 # --- the management command ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("field", LOCKED_FIELDS)
+@pytest.mark.parametrize("field", TYPED_LOCKED_FIELDS)
 def test_command_refuses_a_locked_field_with_returncode_2(locked, field):
     before = _stored(locked)
 
@@ -697,3 +700,15 @@ def test_an_already_locked_profile_gets_its_organisation_locked_by_a_link(locked
     lock_profile(locked, actor=None, reason="nia_link", organisation=True)
 
     assert Profile.objects.get(pk=locked.pk).organisation_locked is True
+
+
+def test_the_citizen_s_own_address_change_clears_the_register_s_address_point(jana):
+    Profile.objects.filter(pk=jana.pk).update(address_point_code=21776075)
+
+    update_profile(jana, {"first_name": "Jana"}, actor=jana)
+    kept = Profile.objects.get(pk=jana.pk).address_point_code
+    changed = update_profile(jana, {"street": "Masarykova 5"}, actor=jana)
+
+    assert kept == 21776075, "a change of something else keeps it"
+    assert changed == ["street", "address_point_code"]
+    assert Profile.objects.get(pk=jana.pk).address_point_code is None

@@ -83,6 +83,9 @@ def test_complete_registers_every_authenticator_and_locks_the_register_s_data(
         True,
     )
     assert profile.organisation_locked, "the Organisation field is locked empty"
+    # The address as the register structures it: its RÚIAN address point comes along.
+    assert profile.address_point_code == link.register_data["address"]["address_point_code"]
+    assert profile.address_point_code is not None
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.NIA_LINK_ACTIVATED).count() == 1
     assert "Access to public administration services enabled" in [e.subject for e in emails]
 
