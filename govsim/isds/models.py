@@ -166,9 +166,11 @@ class Message(models.Model):
     sender_person_role = models.CharField(
         _("sending person's role"), max_length=16, choices=Role.choices, blank=True
     )
-    sender_person_identifier = models.UUIDField(
-        _("sending person's register identifier"), null=True, blank=True
-    )
+    # "Publish my identity", ticked by the sending person: only then does the recipient learn
+    # who sent the message beyond the box's name.
+    identity_published = models.BooleanField(_("identity published"), default=False)
+    # What was published, copied at sending (see services.published_identity); null when not.
+    sender_identity = models.JSONField(_("published identity"), null=True, blank=True)
     subject = models.CharField(_("subject"), max_length=SUBJECT_MAX_LENGTH)
     text = models.TextField(_("text"), blank=True)
     sent_at = models.DateTimeField(_("sent"), default=timezone.now)
@@ -181,6 +183,14 @@ class Message(models.Model):
         verbose_name_plural = _("data messages")
         ordering = ["-pk"]
         indexes = [models.Index(fields=["recipient_box", "id"], name="isds_msg_recipient_feed")]
+        constraints = [
+            # A published identity is there exactly when the sender chose to publish it.
+            models.CheckConstraint(
+                condition=models.Q(identity_published=True, sender_identity__isnull=False)
+                | models.Q(identity_published=False, sender_identity__isnull=True),
+                name="isds_identity_when_published",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.pk}: {self.sender_box.box_id} → {self.recipient_box.box_id}: {self.subject}"

@@ -2,13 +2,16 @@
 
 Pages: sign-in of a data box person, the boxes they act for, a box's messages, one message, the
 prepared message ("concept") that a service such as the portal links to:
-`concept/?to=<box ID>&subject=<text>&text=<text>`, and a new message written in a box
-(`box/<box ID>/new/`), which goes on to the same check-and-send page as a concept. API:
-`api/v1/messages`, the receiving box's messages after a cursor; any other path under `api/` is a
-JSON 404. The views only parse input and call `services`.
+`concept/?to=<box ID>&subject=<text>&text=<text>` (with `&publish=1` the box "Publish my
+identity" is ticked at first), and a new message written in a box (`box/<box ID>/new/`), which
+goes on to the same check-and-send page as a concept. API: `api/v1/messages`, the receiving box's
+messages after a cursor; any other path under `api/` is a JSON 404. The views only parse input and
+call `services`.
 """
 
+import datetime
 import secrets
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.db.models import Q
@@ -22,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from govsim.api import ApiError, api_view, bearer_key, feed_page
 from govsim.forms import SignInForm
+from govsim.nia.eidas import address_line
 from govsim.outage import unless_down
 from govsim.signin import login_redirect, next_page
 
@@ -32,6 +36,8 @@ from .models import BoxAccess, Message, Person
 SYSTEM = "isds"
 SHOWN_MESSAGES = 50
 CONCEPT_FIELDS = ("to", "subject", "text")
+# The check-and-send page's "Publish my identity" box; "1" when ticked, in a link too.
+PUBLISH_FIELD = "publish"
 
 
 @unless_down(SYSTEM, api=False)
@@ -128,11 +134,38 @@ def message(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     just_sent = request.GET.get("sent") == "1" and found.sender_person_id == person.pk
-    return render(
-        request,
-        "govsim/isds/message.html",
-        {"person": person, "message": found, "just_sent": just_sent},
-    )
+    identity = _identity_shown(found)
+    context = {
+        "person": person,
+        "message": found,
+        "just_sent": just_sent,
+        "identity": identity,
+        # Who sent it, beyond the box, is the sending side's own knowledge; the recipient's
+        # only when the sender published their identity.
+        "sender_person_shown": identity is not None or found.sender_box_id in box_ids,
+    }
+    return render(request, "govsim/isds/message.html", context)
+
+
+def _identity_shown(found: Message) -> dict | None:
+    """The identity published with the message, for its page (None: not published)."""
+    if not found.identity_published:
+        return None
+    identity = services.identity_item(found.sender_identity)
+    birth_date, address = identity["birth_date"], identity["address"]
+    return {
+        "name": f"{identity['first_names']} {identity['last_name']}".strip(),
+        "birth_date": datetime.date.fromisoformat(birth_date) if birth_date else None,
+        # Written on one line as Czech addresses are (the NIA simulator's rule, the same data).
+        "address": address_line(SimpleNamespace(**address)) if address else None,
+    }
+
+
+def _publish_chosen(request: HttpRequest) -> bool:
+    """Whether "Publish my identity" is ticked: in the form sent, or pre-ticked by the link
+    (`publish=1`). Anything else is unticked, so nothing is published by mistake."""
+    data = request.POST if request.method == "POST" else request.GET
+    return data.get(PUBLISH_FIELD) == "1"
 
 
 def _invalid_concept(request: HttpRequest, form: ConceptForm, person: Person | None):
@@ -173,6 +206,7 @@ def _concept_page(
         "subject": form.cleaned_data["subject"],
         "text": form.cleaned_data["text"],
         "token": token,
+        "publish": _publish_chosen(request),
         "errors": [*form.non_field_errors(), *form.errors.get("sender", [])],
     }
     return render(request, "govsim/isds/concept.html", context, status=status)
@@ -208,7 +242,10 @@ def concept(request: HttpRequest) -> HttpResponse:
 def _send(request: HttpRequest, person: Person | None) -> HttpResponse:
     if person is None:
         # Signed out while the form was open: back to the same concept after signing in.
-        query = urlencode({name: request.POST.get(name, "") for name in CONCEPT_FIELDS})
+        fields = {name: request.POST.get(name, "") for name in CONCEPT_FIELDS}
+        if _publish_chosen(request):
+            fields[PUBLISH_FIELD] = "1"
+        query = urlencode(fields)
         return login_redirect(request, reverse("govsim:isds:login"), f"{request.path}?{query}")
     form = SendForm(request.POST)
     valid = form.is_valid()
@@ -233,7 +270,13 @@ def _send(request: HttpRequest, person: Person | None) -> HttpResponse:
     data = form.cleaned_data
     try:
         sent = services.send_message(
-            person, sender, form.recipient, data["subject"], data["text"], token=data["token"]
+            person,
+            sender,
+            form.recipient,
+            data["subject"],
+            data["text"],
+            token=data["token"],
+            publish_identity=_publish_chosen(request),
         )
     except services.NotAllowed:
         return render(

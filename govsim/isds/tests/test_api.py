@@ -99,7 +99,7 @@ def test_an_item_carries_the_senders_details_as_sent(client, world, inbox):
     assert item["sender_box_name"] == "Jana Nováková"
     assert item["sender_box_type"] == "FO"
     assert item["sender_person_name"] is None  # delivered by the system, not by a person
-    assert item["sender_person_identifier"] is None
+    assert item["sender_identity"] is None
     assert set(item) == {
         "id",
         "sender_box_id",
@@ -107,7 +107,8 @@ def test_an_item_carries_the_senders_details_as_sent(client, world, inbox):
         "sender_box_name",
         "sender_person_name",
         "sender_person_role",
-        "sender_person_identifier",
+        "identity_published",
+        "sender_identity",
         "recipient_box_id",
         "subject",
         "text",
