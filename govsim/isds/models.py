@@ -19,6 +19,7 @@ from govsim.signin import PasswordHolder
 BOX_ID_PATTERN = r"^[a-z0-9]{7}$"
 SUBJECT_MAX_LENGTH = 255  # the envelope's annotation field of the real system has this limit
 TEXT_MAX_LENGTH = 10_000
+REFERENCE_MAX_LENGTH = 64  # a sending system's own key of a message (see Message.reference)
 
 
 class BoxType(models.TextChoices):
@@ -177,6 +178,11 @@ class Message(models.Model):
     # The random token of the concept form the message was sent from: sending the same form twice
     # (a double click, a reload) sends one message.
     concept_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # The sending box's own key of a message sent over the API: a retry with the same reference
+    # (a lost answer, a timeout) sends nothing new. Null for a message sent from the web pages.
+    reference = models.CharField(
+        _("sender's reference"), max_length=REFERENCE_MAX_LENGTH, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("data message")
@@ -189,6 +195,9 @@ class Message(models.Model):
                 condition=models.Q(identity_published=True, sender_identity__isnull=False)
                 | models.Q(identity_published=False, sender_identity__isnull=True),
                 name="isds_identity_when_published",
+            ),
+            models.UniqueConstraint(
+                fields=["sender_box", "reference"], name="isds_one_message_per_reference"
             ),
         ]
 

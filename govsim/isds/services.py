@@ -1,4 +1,5 @@
-"""The data box system's operations: signing a person in, the boxes they act for, sending.
+"""The data box system's operations: signing a person in, the boxes they act for, sending (by a
+person from the web pages, or by a box's own system over the API).
 
 Views, the API and the seed call these; the web session is handled here too, under a key of its
 own (`SESSION_KEY`, through `govsim.signin`), because a person of the data box system is not a
@@ -138,6 +139,48 @@ def send_message(
             raise NotAllowed(sender_box_id) from None
         return earlier
     return message
+
+
+def sent_with_reference(box: DataBox, reference: str) -> Message | None:
+    """The message the box already sent over the API under this reference of its own."""
+    return (
+        Message.objects.filter(sender_box=box, reference=reference)
+        .select_related("sender_box", "recipient_box")
+        .first()
+    )
+
+
+def send_from_box(
+    box: DataBox, recipient: DataBox, subject: str, text: str, *, reference: str
+) -> tuple[Message, bool]:
+    """Send a message from the box itself — its own system, over the API — with no sending
+    person and no identity published. The box's `reference` makes a retry safe: when the box
+    already sent a message under it, that message is returned and False (nothing new sent)."""
+    message = Message(
+        sender_box=box,
+        recipient_box=recipient,
+        sender_box_type=box.box_type,
+        sender_box_name=box.name,
+        subject=subject,
+        text=text,
+        reference=reference,
+    )
+    try:
+        with transaction.atomic():
+            lock_feed(MESSAGES_FEED)  # ids committed in their order: no cursor skips a message
+            # Under the feed's lock a retry sent at the same time finds the first one committed.
+            earlier = sent_with_reference(box, reference)
+            if earlier is not None:
+                return earlier, False
+            message.save()
+    except IntegrityError:
+        # The same reference sent twice at once where the lock is not taken (SQLite, which
+        # has one writer anyway): the unique constraint refuses the second; the first stands.
+        earlier = sent_with_reference(box, reference)
+        if earlier is None:
+            raise
+        return earlier, False
+    return message, True
 
 
 def box_for_api_key(raw_key: str) -> DataBox | None:
