@@ -130,6 +130,16 @@ def test_the_portals_link_may_pre_tick_publishing(client, world, suffix, ticked)
     assert ("checked" in publish_box(page)) is ticked
 
 
+def test_the_box_is_labelled_as_in_the_real_system(client, world):
+    sign_in(client, "jana")
+
+    czech = client.get(concept_link(), HTTP_ACCEPT_LANGUAGE="cs").content.decode()
+    english = client.get(concept_link(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Zveřejnit mou identitu v odesílané zprávě" in czech
+    assert "Publish my identity with the message" in english
+
+
 def test_a_pre_ticked_link_survives_the_sign_in(client, world):
     link = concept_link() + "&publish=1"
 
