@@ -101,7 +101,7 @@ class MessageAdmin(ReadOnlyAdmin):
         "recipient_box",
         "subject",
     ]
-    list_filter = ["sender_box_type"]
+    list_filter = ["sender_box_type", "identity_published"]
     search_fields = ["subject", "sender_box__box_id", "recipient_box__box_id", "sender_box_name"]
     list_select_related = ["sender_box", "recipient_box"]
     exclude = ["concept_token"]

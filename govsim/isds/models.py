@@ -19,6 +19,7 @@ from govsim.signin import PasswordHolder
 BOX_ID_PATTERN = r"^[a-z0-9]{7}$"
 SUBJECT_MAX_LENGTH = 255  # the envelope's annotation field of the real system has this limit
 TEXT_MAX_LENGTH = 10_000
+REFERENCE_MAX_LENGTH = 64  # a sending system's own key of a message (see Message.reference)
 
 
 class BoxType(models.TextChoices):
@@ -166,21 +167,39 @@ class Message(models.Model):
     sender_person_role = models.CharField(
         _("sending person's role"), max_length=16, choices=Role.choices, blank=True
     )
-    sender_person_identifier = models.UUIDField(
-        _("sending person's register identifier"), null=True, blank=True
-    )
+    # "Publish my identity", ticked by the sending person: only then does the recipient learn
+    # who sent the message beyond the box's name.
+    identity_published = models.BooleanField(_("identity published"), default=False)
+    # What was published, copied at sending (see services.published_identity); null when not.
+    sender_identity = models.JSONField(_("published identity"), null=True, blank=True)
     subject = models.CharField(_("subject"), max_length=SUBJECT_MAX_LENGTH)
     text = models.TextField(_("text"), blank=True)
     sent_at = models.DateTimeField(_("sent"), default=timezone.now)
     # The random token of the concept form the message was sent from: sending the same form twice
     # (a double click, a reload) sends one message.
     concept_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # The sending box's own key of a message sent over the API: a retry with the same reference
+    # (a lost answer, a timeout) sends nothing new. Null for a message sent from the web pages.
+    reference = models.CharField(
+        _("sender's reference"), max_length=REFERENCE_MAX_LENGTH, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("data message")
         verbose_name_plural = _("data messages")
         ordering = ["-pk"]
         indexes = [models.Index(fields=["recipient_box", "id"], name="isds_msg_recipient_feed")]
+        constraints = [
+            # A published identity is there exactly when the sender chose to publish it.
+            models.CheckConstraint(
+                condition=models.Q(identity_published=True, sender_identity__isnull=False)
+                | models.Q(identity_published=False, sender_identity__isnull=True),
+                name="isds_identity_when_published",
+            ),
+            models.UniqueConstraint(
+                fields=["sender_box", "reference"], name="isds_one_message_per_reference"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.pk}: {self.sender_box.box_id} → {self.recipient_box.box_id}: {self.subject}"

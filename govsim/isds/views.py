@@ -2,15 +2,21 @@
 
 Pages: sign-in of a data box person, the boxes they act for, a box's messages, one message, the
 prepared message ("concept") that a service such as the portal links to:
-`concept/?to=<box ID>&subject=<text>&text=<text>`, and a new message written in a box
-(`box/<box ID>/new/`), which goes on to the same check-and-send page as a concept. API:
-`api/v1/messages`, the receiving box's messages after a cursor; any other path under `api/` is a
-JSON 404. The views only parse input and call `services`.
+`concept/?to=<box ID>&subject=<text>&text=<text>` (with `&publish=1` the box "Publish my
+identity" is ticked at first), and a new message written in a box (`box/<box ID>/new/`), which
+goes on to the same check-and-send page as a concept. API: `api/v1/messages`, GET the receiving
+box's messages after a cursor, POST a message sent by the box's own system (`api_messages`); any
+other path under `api/` is a JSON 404. The views only parse input and call `services`.
 """
 
+import datetime
+import json
+import re
 import secrets
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,16 +28,33 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from govsim.api import ApiError, api_view, bearer_key, feed_page
 from govsim.forms import SignInForm
+from govsim.nia.eidas import address_line
 from govsim.outage import unless_down
 from govsim.signin import login_redirect, next_page
 
 from . import services
 from .forms import ConceptForm, SendForm, WriteForm
-from .models import BoxAccess, Message, Person
+from .models import (
+    BOX_ID_PATTERN,
+    REFERENCE_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    BoxAccess,
+    DataBox,
+    Message,
+    Person,
+)
 
 SYSTEM = "isds"
 SHOWN_MESSAGES = 50
 CONCEPT_FIELDS = ("to", "subject", "text")
+# The check-and-send page's "Publish my identity" box; "1" when ticked, in a link too.
+PUBLISH_FIELD = "publish"
+# A message sent over the API: its JSON object's fields, and a cap on the body above the longest
+# valid one — every character of the longest text and subject escaped by an ASCII-only encoder as
+# a surrogate pair (12 bytes, "\ud83d\ude00"), some 124 KB — so that no valid message is refused.
+SEND_FIELDS = ("recipient_box_id", "subject", "text", "reference")
+MAX_SEND_BYTES = 128 * 1024
 
 
 @unless_down(SYSTEM, api=False)
@@ -128,11 +151,38 @@ def message(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     just_sent = request.GET.get("sent") == "1" and found.sender_person_id == person.pk
-    return render(
-        request,
-        "govsim/isds/message.html",
-        {"person": person, "message": found, "just_sent": just_sent},
-    )
+    identity = _identity_shown(found)
+    context = {
+        "person": person,
+        "message": found,
+        "just_sent": just_sent,
+        "identity": identity,
+        # Who sent it, beyond the box, is the sending side's own knowledge; the recipient's
+        # only when the sender published their identity.
+        "sender_person_shown": identity is not None or found.sender_box_id in box_ids,
+    }
+    return render(request, "govsim/isds/message.html", context)
+
+
+def _identity_shown(found: Message) -> dict | None:
+    """The identity published with the message, for its page (None: not published)."""
+    if not found.identity_published:
+        return None
+    identity = services.identity_item(found.sender_identity)
+    birth_date, address = identity["birth_date"], identity["address"]
+    return {
+        "name": f"{identity['first_names']} {identity['last_name']}".strip(),
+        "birth_date": datetime.date.fromisoformat(birth_date) if birth_date else None,
+        # Written on one line as Czech addresses are (the NIA simulator's rule, the same data).
+        "address": address_line(SimpleNamespace(**address)) if address else None,
+    }
+
+
+def _publish_chosen(request: HttpRequest) -> bool:
+    """Whether "Publish my identity" is ticked: in the form sent, or pre-ticked by the link
+    (`publish=1`). Anything else is unticked, so nothing is published by mistake."""
+    data = request.POST if request.method == "POST" else request.GET
+    return data.get(PUBLISH_FIELD) == "1"
 
 
 def _invalid_concept(request: HttpRequest, form: ConceptForm, person: Person | None):
@@ -173,6 +223,7 @@ def _concept_page(
         "subject": form.cleaned_data["subject"],
         "text": form.cleaned_data["text"],
         "token": token,
+        "publish": _publish_chosen(request),
         "errors": [*form.non_field_errors(), *form.errors.get("sender", [])],
     }
     return render(request, "govsim/isds/concept.html", context, status=status)
@@ -208,7 +259,10 @@ def concept(request: HttpRequest) -> HttpResponse:
 def _send(request: HttpRequest, person: Person | None) -> HttpResponse:
     if person is None:
         # Signed out while the form was open: back to the same concept after signing in.
-        query = urlencode({name: request.POST.get(name, "") for name in CONCEPT_FIELDS})
+        fields = {name: request.POST.get(name, "") for name in CONCEPT_FIELDS}
+        if _publish_chosen(request):
+            fields[PUBLISH_FIELD] = "1"
+        query = urlencode(fields)
         return login_redirect(request, reverse("govsim:isds:login"), f"{request.path}?{query}")
     form = SendForm(request.POST)
     valid = form.is_valid()
@@ -233,7 +287,13 @@ def _send(request: HttpRequest, person: Person | None) -> HttpResponse:
     data = form.cleaned_data
     try:
         sent = services.send_message(
-            person, sender, form.recipient, data["subject"], data["text"], token=data["token"]
+            person,
+            sender,
+            form.recipient,
+            data["subject"],
+            data["text"],
+            token=data["token"],
+            publish_identity=_publish_chosen(request),
         )
     except services.NotAllowed:
         return render(
@@ -266,17 +326,97 @@ def write(request: HttpRequest, box_id: str) -> HttpResponse:
     return _concept_page(request, person, form, token=secrets.token_urlsafe(32), written_in=access)
 
 
-@csrf_exempt  # an API called with a key, not by a browser: a POST gets 405 JSON, not a CSRF page
-@api_view(SYSTEM, methods=("GET",))
+@csrf_exempt  # an API called with a key, not by a browser: no CSRF page for a key-bearing client
+@api_view(SYSTEM, methods=("GET", "POST"))
 def api_messages(request: HttpRequest) -> JsonResponse:
-    """The messages received by the box whose API key is sent, after a cursor."""
-    receiving = services.box_for_api_key(bearer_key(request))
-    if receiving is None:
+    """GET: the messages received by the box whose API key is sent, after a cursor. POST: that
+    box sends a message (`_api_send`)."""
+    box = services.box_for_api_key(bearer_key(request))
+    if box is None:
         raise ApiError("unauthorized", 401, "unknown API key")
-    queryset = Message.objects.filter(recipient_box=receiving).select_related(
+    if request.method == "POST":
+        return _api_send(request, box)
+    queryset = Message.objects.filter(recipient_box=box).select_related(
         "sender_box", "recipient_box"
     )
     return feed_page(request, queryset, services.message_item)
+
+
+def _api_send(request: HttpRequest, box: DataBox) -> JsonResponse:
+    """A message from the box's own system: the body is the JSON object
+    `{"recipient_box_id", "subject", "text", "reference"}`; the answer is the message's API item,
+    201 when sent now, 200 when the box sent it earlier under the same reference."""
+    body = _json_object(request)
+    recipient_box_id = _string(body, "recipient_box_id", 1, 7).lower()
+    if not re.fullmatch(BOX_ID_PATTERN, recipient_box_id):
+        raise ApiError(
+            "bad_request", 400, "recipient_box_id must be seven lowercase letters or digits"
+        )
+    subject = _string(body, "subject", 1, SUBJECT_MAX_LENGTH, printable=True)
+    if not subject.strip():
+        raise ApiError("bad_request", 400, "subject must not be blank")
+    text = _string(body, "text", 0, TEXT_MAX_LENGTH)
+    reference = _string(body, "reference", 1, REFERENCE_MAX_LENGTH, printable=True)
+    # A retry answers what was sent the first time, even if the recipient has gone since.
+    earlier = services.sent_with_reference(box, reference)
+    if earlier is None:
+        recipient = services.accessible_box(recipient_box_id)
+        if recipient is None:
+            raise ApiError(
+                "recipient_not_found", 404, "there is no accessible data box with this ID"
+            )
+        if recipient.pk == box.pk:
+            raise ApiError("bad_request", 400, "a data box cannot send a message to itself")
+        sent, created = services.send_from_box(box, recipient, subject, text, reference=reference)
+    else:
+        sent, created = earlier, False
+    return JsonResponse(services.message_item(sent), status=201 if created else 200)
+
+
+def _too_large() -> ApiError:
+    return ApiError("too_large", 413, f"the body must be at most {MAX_SEND_BYTES} bytes")
+
+
+def _json_object(request: HttpRequest) -> dict:
+    """The request's body, a JSON object of the SEND_FIELDS only."""
+    # Refuse by the announced length before reading anything, and answer Django's own refusal
+    # (DATA_UPLOAD_MAX_MEMORY_SIZE) in JSON too.
+    try:
+        announced = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ApiError("bad_request", 400, "invalid Content-Length") from None
+    if announced > MAX_SEND_BYTES:
+        raise _too_large()
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise _too_large() from None
+    if len(raw) > MAX_SEND_BYTES:
+        raise _too_large()
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ApiError("bad_request", 400, "the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise ApiError("bad_request", 400, "the body must be a JSON object")
+    if set(body) - set(SEND_FIELDS):
+        raise ApiError("bad_request", 400, f"the only fields are {', '.join(SEND_FIELDS)}")
+    return body
+
+
+def _string(body: dict, name: str, low: int, high: int, *, printable: bool = False) -> str:
+    """The string `body[name]`, `low` to `high` characters long, which the database can store
+    (no NUL, no lone surrogate of a JSON escape) — and with `printable`, no control characters."""
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise ApiError("bad_request", 400, f"{name} is required and must be a string")
+    if not low <= len(value) <= high:
+        raise ApiError("bad_request", 400, f"{name} must be {low} to {high} characters long")
+    if printable and not value.isprintable():
+        raise ApiError("bad_request", 400, f"{name} must not contain control characters")
+    if "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value):
+        raise ApiError("bad_request", 400, f"{name} must not contain NUL or lone surrogates")
+    return value
 
 
 @csrf_exempt

@@ -72,9 +72,11 @@ def test_the_concept_link_leads_through_login_to_a_sent_message_in_the_portals_f
             "sender_box_id": "jnovak1",
             "sender_box_type": "FO",
             "sender_box_name": "Jana Nováková",
-            "sender_person_name": "Jana Nováková",
-            "sender_person_role": "owner",
-            "sender_person_identifier": str(world.jana_citizen.identifier),
+            # Not published (the box was left unticked): the portal sees only the box.
+            "sender_person_name": None,
+            "sender_person_role": None,
+            "identity_published": False,
+            "sender_identity": None,
             "recipient_box_id": "mojeid1",
             "subject": "Ověření totožnosti",
             "text": "Kód žádosti: MID-7K3Q-92XA",
@@ -96,27 +98,32 @@ def test_the_feed_gives_the_type_of_the_sending_box(
 ):
     sign_in(client, username)
 
-    assert send(client, sender).status_code == 302
+    assert send(client, sender, publish="1").status_code == 302
 
     (item,) = read_feed(client).json()["items"]
     assert item["sender_box_id"] == sender
     assert item["sender_box_type"] == box_type
     assert item["sender_person_role"] == role
     citizen = world.petr_citizen if username == "petr" else world.jana_citizen
-    assert item["sender_person_identifier"] == str(citizen.identifier)
+    assert item["sender_identity"]["last_name"] == citizen.last_name
 
 
-def test_a_person_outside_the_register_sends_with_no_identifier(client, world):
+def test_a_person_outside_the_register_publishes_no_address(client, world):
     sign_in(client, "karel")  # the bakery's owner, only box: no choice to make
 
     page = client.get(concept_link())
     assert 'data-testid="sender-choice"' not in page.content.decode()
-    assert send(client, "peknov1").status_code == 302
+    assert send(client, "peknov1", publish="1").status_code == 302
 
     (item,) = read_feed(client).json()["items"]
     assert item["sender_box_type"] == "PO"
     assert item["sender_person_name"] == "Karel Pekař"
-    assert item["sender_person_identifier"] is None
+    assert item["sender_identity"] == {
+        "first_names": "Karel",
+        "last_name": "Pekař",
+        "birth_date": None,
+        "address": None,
+    }
 
 
 @pytest.mark.parametrize("sender", ["evacizi", "pdvora1", "mojeid1", "nobox99", ""])

@@ -6,7 +6,15 @@ import pytest
 from govsim.isds.models import Message
 from govsim.outage import set_down
 
-from .conftest import API_URL, CONCEPT_URL, LOGIN_URL, concept_link, read_feed, sign_in
+from .conftest import (
+    API_URL,
+    CONCEPT_URL,
+    LOGIN_URL,
+    concept_link,
+    post_message,
+    read_feed,
+    sign_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +57,16 @@ def test_nothing_is_sent_while_switched_off(client, world):
     login = client.post(LOGIN_URL, {"username": "jana", "password": "x"})
 
     assert response.status_code == login.status_code == 503
+    assert not Message.objects.exists()
+
+
+def test_nothing_is_sent_over_the_api_while_switched_off(client, world):
+    set_down("isds", True)
+
+    response = post_message(client)
+
+    assert response.status_code == 503
+    assert response.json()["error"] == "unavailable"
     assert not Message.objects.exists()
 
 

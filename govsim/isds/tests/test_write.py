@@ -92,7 +92,8 @@ def test_a_written_message_is_checked_then_sent_from_that_box(client, world):
     assert message.text == "Dobrý den,\nmám dotaz."
     (item,) = read_feed(client).json()["items"]
     assert item["subject"] == "Dotaz k ověření"
-    assert item["sender_person_name"] == "Jana Nováková"
+    assert item["identity_published"] is False, "the box to publish it was left unticked"
+    assert item["sender_person_name"] is None
     assert message.subject in client.get(BOX_URL.format("jnovak1")).content.decode()
 
 
