@@ -82,7 +82,12 @@ def test_a_message_to_mojeid_s_box_says_who_published_their_identity(systems):
     BoxAccess.objects.create(box=box, person=sender, role=Role.OWNER)
     portal_box = DataBox.objects.get(box_id=isds_seed.PORTAL_BOX_ID)
     sent = isds_services.send_message(
-        sender, "jnov4k1", portal_box, "MojeID identity verification", "Kód ABCD"
+        sender,
+        "jnov4k1",
+        portal_box,
+        "MojeID identity verification",
+        "Kód ABCD",
+        publish_identity=True,
     )
 
     page = isds.received(after=0)
@@ -94,7 +99,9 @@ def test_a_message_to_mojeid_s_box_says_who_published_their_identity(systems):
         "MojeID identity verification",
     )
     assert message.sender_person_role == "owner"
-    assert message.sender_person_identifier == str(citizen.identifier)
+    identity = message.sender_identity
+    assert (identity.first_names, identity.last_name) == ("Jana", "Nováková")
+    assert identity.address.address_point_code == citizen.address_point_code
 
 
 def test_a_system_that_is_down_is_unavailable(systems, settings):
