@@ -59,3 +59,88 @@ def test_the_worker_verifies_a_filed_request_and_mails_the_citizen(request, live
         name=r"nia_link\.match_provisions", result=r"\{'read': 1, 'verified': 1,"
     )
     assert re.search(verified, worker.log()), "the beat's task reported the verified request"
+
+
+def test_the_worker_verifies_a_data_box_message_sent_from_the_portal_s_link(request, live_server):
+    """The citizen follows Use data box's link to the data box system (over HTTP, as a browser),
+    signs in and sends the prepared message; the beat's task verifies the request, answers into
+    the citizen's box and the worker mails them."""
+    import html
+
+    import requests
+
+    from govsim.isds import seed as isds_seed
+    from govsim.isds.models import BoxAccess, BoxType, DataBox, Message, Person, Role
+    from nia_link.views import _concept_url
+
+    isds_seed.seed_portal()
+    nia_seed.seed(live_server.url)
+    user = request.getfixturevalue("make_user")("jana")
+    Profile.objects.filter(pk=user.pk).update(
+        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
+    )
+    KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
+    link = services.start_request(user, level="substantial", route="data_box", actor=user)
+    citizen = make_citizen()
+    person = Person(
+        username="jana",
+        first_names=citizen.first_names,
+        last_name=citizen.last_name,
+        birth_date=citizen.birth_date,
+        citizen=citizen,
+    )
+    person.set_password("heslo-datove-schranky")
+    person.save()
+    box = DataBox.objects.create(box_id="jnov4k1", box_type=BoxType.FO, name="Jana Nováková")
+    BoxAccess.objects.create(box=box, person=person, role=Role.OWNER)
+
+    from django.test import override_settings
+
+    with override_settings(STATE_SYSTEMS_PUBLIC_URL=f"{live_server.url}/sim/"):
+        concept = _concept_url(link.request_code)
+    browser = requests.Session()
+    login = browser.get(concept, timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text)[1]
+    # The last "next" on the page is the sign-in form's (the first, the language switch's).
+    next_page = html.unescape(re.findall(r'name="next" value="([^"]*)"', login.text)[-1])
+    page = browser.post(
+        f"{live_server.url}/sim/isds/login/",
+        {
+            "csrfmiddlewaretoken": token,
+            "next": next_page,
+            "username": "jana",
+            "password": "heslo-datove-schranky",
+        },
+        headers={"Referer": login.url},
+        timeout=10,
+    )
+    assert re.search(r'name="publish" value="1"[^>]* checked', page.text), "pre-ticked"
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    sent = browser.post(
+        f"{live_server.url}/sim/isds/concept/",
+        {**{k: html.unescape(v) for k, v in fields.items()}, "publish": "1"},
+        headers={"Referer": page.url},
+        timeout=10,
+    )
+    assert sent.status_code == 200 and "/sim/isds/message/" in sent.url
+    mail_dir = request.getfixturevalue("var_dir") / "mail"
+
+    worker = request.getfixturevalue("start_worker")(
+        beat=True, STATE_SYSTEMS_URL=f"{live_server.url}/sim/", NIA_LINK_POLL_SECONDS="1"
+    )
+
+    wait_for(
+        lambda: Link.objects.get(pk=link.pk).state == LinkState.VERIFIED, "the request verified"
+    )
+    [mail] = wait_for(lambda: emails_to(mail_dir, "jana@example.cz"), "the citizen's e-mail")
+    assert mail["Subject"] == "Your identity has been verified"
+    answer = wait_for(
+        lambda: Message.objects.filter(recipient_box=box).first(), "the answer in the data box"
+    )
+    assert answer.sender_box.box_id == isds_seed.PORTAL_BOX_ID
+    assert re.search(
+        TASK_SUCCEEDED.format(
+            name=r"nia_link\.match_messages", result=r"\{'read': 1, 'verified': 1,"
+        ),
+        worker.log(),
+    )

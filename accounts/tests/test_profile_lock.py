@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from accounts.models import (
     LOCKED_FIELDS,
-    REGISTER_ONLY_FIELDS,
     PROFILE_FIELDS,
+    REGISTER_ONLY_FIELDS,
     AuditEvent,
     Profile,
     ProfileLocked,
