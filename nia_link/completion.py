@@ -14,7 +14,6 @@ import uuid
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -127,8 +126,14 @@ def _begin(user: User, *, actor: User, request) -> Link:
 
 
 def _tell_nia(link: Link) -> None:
-    """Make NIA hold what each registration wants; record each confirmation as it comes."""
-    for registration in link.registrations.exclude(at_nia=F("wanted")):
+    """Make NIA hold what each registration wants; record each confirmation as it comes.
+
+    Each registration is read again just before its call: a cancel that came meanwhile (it
+    wants them ended) is obeyed at once instead of registering what is no longer wanted."""
+    for registration_id in link.registrations.values_list("pk", flat=True):
+        registration = Registration.objects.filter(pk=registration_id).first()
+        if registration is None or registration.at_nia == registration.wanted:
+            continue
         level = NIA_LEVELS[registration.level]
         if registration.wanted == RegistrationState.ACTIVE:
             nia.register_authenticator(
@@ -149,7 +154,14 @@ def _tell_nia(link: Link) -> None:
 
 
 def _end_at_nia(link: Link) -> bool:
-    """Tell NIA every registration of an `ending` link is ended; then the link is `cancelled`."""
+    """Tell NIA every registration of an `ending` link is ended; then the link is `cancelled`.
+
+    NIA answering that it has no such authenticator (NENALEZEN) proves it was never registered
+    only once no registration of a Complete can still be on its way: a link cancelled while
+    being completed may have a ZAPIS in flight that lands after our question. Such an answer
+    counts only for a registration untouched for STALLED_AFTER (far beyond a call's timeout);
+    until then the link stays `ending` and `reconcile` asks again."""
+    settled_before = timezone.now() - STALLED_AFTER
     for registration in link.registrations.exclude(at_nia=RegistrationState.ENDED):
         try:
             nia.change_authenticator(
@@ -160,12 +172,16 @@ def _end_at_nia(link: Link) -> bool:
                 link.end_reason,
             )
         except SystemRefused as refusal:
-            if refusal.code != nia.NOT_FOUND:  # never registered there: nothing to end
+            if refusal.code != nia.NOT_FOUND:
                 raise
+            if not registration.at_nia and registration.updated_at > settled_before:
+                continue  # its ZAPIS may be landing now: ask again later
         Registration.objects.filter(pk=registration.pk).update(
             at_nia=RegistrationState.ENDED, updated_at=timezone.now()
         )
     with transaction.atomic():
+        if link.registrations.exclude(at_nia=RegistrationState.ENDED).exists():
+            return False
         updated = Link.objects.filter(pk=link.pk, state=LinkState.ENDING).update(
             state=LinkState.CANCELLED
         )

@@ -204,3 +204,64 @@ def test_cancel_request_does_not_end_an_active_link(browser, verified):
     assert "This access can no longer be cancelled here." in response.content.decode()
     assert Link.objects.get(pk=verified.pk).state == LinkState.ACTIVE
     assert set(at_nia().values()) == {"Aktivni"}
+
+
+def test_a_cancel_while_complete_is_telling_nia_ends_what_lands_after_it(verified):
+    """The narrow race: Complete has sent ZAPIS for a key; before NIA's answer, the citizen's
+    link is cancelled and its ending asks NIA about that key — NIA knows nothing of it yet
+    (NENALEZEN). Then the ZAPIS lands. The portal must not count the key as ended on that
+    answer, or NIA would keep an authenticator active for a link the portal has cancelled."""
+    link = completion._begin(verified.user, actor=verified.user, request=None)
+    in_flight = link.registrations.order_by("pk")  # what the Complete thread read before its calls
+
+    services.cancel_link(
+        verified.user, reason="user", actor=verified.user
+    )  # its NIA calls: NENALEZEN
+    for registration in in_flight:  # the Complete thread's ZAPIS lands now, and it records them
+        nia.register_authenticator(
+            link.bsi,
+            registration.identifier,
+            nia.Level.SUBSTANTIAL,
+            nia.State.ACTIVE,
+            verified_by_document=True,
+            document_kind="ID",
+        )
+        type(registration).objects.filter(pk=registration.pk).update(
+            at_nia=RegistrationState.ACTIVE
+        )
+    assert Link.objects.get(pk=link.pk).state == LinkState.ENDING, "not cancelled on NENALEZEN"
+    with time_machine.travel(timezone.now() + completion.STALLED_AFTER * 2, tick=False):
+        completion.reconcile()
+
+    assert Link.objects.get(pk=link.pk).state == LinkState.CANCELLED
+    assert set(at_nia().values()) == {"Ukonceny"}, "nothing stays active at NIA"
+
+
+def test_a_link_cancelled_while_being_completed_with_nothing_at_nia_ends_after_the_bound(
+    verified,
+):
+    link = completion._begin(verified.user, actor=verified.user, request=None)
+
+    services.cancel_link(verified.user, reason="user", actor=verified.user)
+    soon = completion.reconcile()
+    with time_machine.travel(timezone.now() + completion.STALLED_AFTER * 2, tick=False):
+        later = completion.reconcile()
+
+    assert soon["waiting"] == 1 and later["ended"] == 1
+    assert Link.objects.get(pk=link.pk).state == LinkState.CANCELLED
+    assert at_nia() == {}
+
+
+def test_the_section_says_a_cancelled_link_is_ending_at_nia_until_it_confirms(
+    browser, verified, settings
+):
+    browser.post(COMPLETE)
+    settings.GOVSIM_OUTAGES = ["nia"]
+    services.cancel_link(verified.user, reason="helpdesk", actor=None)
+
+    page = browser.get("/settings/").content.decode()
+
+    assert "The national identity hub (NIA) is being told" in page
+    assert (
+        "/settings/public-administration/" not in page.split('id="public-administration"')[1][:2000]
+    )
