@@ -443,3 +443,135 @@ def test_a_page_that_meets_the_lock_past_the_wait_is_a_503_try_again_page(
         assert portal.call(f"{HERE}:pin_confirmation_effects", username="patient")["confirmed"]
     finally:
         portal.stop()
+
+
+# --- the NIA link: filing a request, cancelling it, Complete ------------------------------------
+
+
+def point_state_systems_at(url: str) -> dict:
+    """Make the portal's clients call the simulator it embeds at `url`; the old settings, for
+    `restore_state_systems` (the live server shares this test process's settings)."""
+    from django.conf import settings
+
+    from govsim.nia import seed as nia_seed
+    from govsim.rob import seed as rob_seed
+
+    before = {"systems": settings.STATE_SYSTEMS, "timeout": settings.STATE_SYSTEMS_TIMEOUT_SECONDS}
+    settings.STATE_SYSTEMS = {
+        name: {**entry, "url": f"{url}/sim/{name}/api/v1/"}
+        for name, entry in settings.STATE_SYSTEMS.items()
+    }
+    settings.STATE_SYSTEMS_TIMEOUT_SECONDS = 10
+    from govsim.nia.models import ServiceProvider
+
+    rob_seed.seed_portal()
+    if not ServiceProvider.objects.exists():  # the embedded default is seeded already
+        nia_seed.seed(url)
+    return before
+
+
+def restore_state_systems(systems: dict, timeout: float) -> None:
+    from django.conf import settings
+
+    settings.STATE_SYSTEMS, settings.STATE_SYSTEMS_TIMEOUT_SECONDS = systems, timeout
+
+
+def prepare_linking(username: str, *, verified: bool = False) -> dict:
+    """An account ready to ask for access (a complete profile, MojeID Klíč), a browser session
+    signed in a moment ago with password and Klíč; with `verified`, its request already verified
+    by the register (as after Czech POINT), for Complete."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from nia_link import services as link_services
+    from nia_link.clients import nia
+
+    user = make_account(username)
+    Profile.objects.filter(pk=user.pk).update(
+        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
+    )
+    device = KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
+    if verified:
+        citizen = make_citizen(last_name=f"Nováková-{username}")
+        link = link_services.start_request(
+            user, level="substantial", route="czech_point", actor=user
+        )
+        person = nia.match_person(citizen.first_names, citizen.last_name, citizen.birth_date)
+        link_services.verify(link.pk, person, document="id_card", evidence={"provision": 0})
+    user.otp_device = device  # signed in with the second factor: the re-authentication is fresh
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return {"session": session.session_key}
+
+
+def linking_effects(username: str) -> dict:
+    from govsim.nia.models import AuthenticatorRegistration
+    from nia_link.models import Link
+
+    user = User.objects.get(username=username)
+    kinds = list(AuditEvent.objects.filter(user=user).values_list("kind", flat=True))
+    return {
+        "links": sorted(Link.objects.filter(user=user).values_list("state", flat=True)),
+        "requested": kinds.count(AuditEvent.Kind.NIA_LINK_REQUESTED),
+        "cancelled": kinds.count(AuditEvent.Kind.NIA_LINK_CANCELLED),
+        "activated": kinds.count(AuditEvent.Kind.NIA_LINK_ACTIVATED),
+        "registrations": sorted(
+            Link.objects.filter(user=user).values_list("registrations__identifier", flat=True)
+        ),
+        "at_nia": AuthenticatorRegistration.objects.count(),
+    }
+
+
+def linking_browser(portal, username: str, **options):
+    prepared = portal.call(f"{HERE}:prepare_linking", username=username, **options)
+    browser = portal.browser()
+    browser.session.cookies.set("sessionid", prepared["session"])
+    return browser
+
+
+def test_get_access_continued_at_once_files_one_request_and_cancel_cancels_it_once(portal):
+    browser = linking_browser(portal, "zadatelka")
+    path = "/settings/public-administration/substantial/"
+    token = browser.csrf_token(path)
+    file = browser.later("POST", path, data={"route": "data_box", "csrfmiddlewaretoken": token})
+
+    filed = race([file] * 6)
+    cancel = browser.later(
+        "POST",
+        "/settings/public-administration/request/cancel/",
+        data={"csrfmiddlewaretoken": token},
+    )
+    cancelled = race([cancel] * 6)
+
+    assert_no_server_error([*filed, *cancelled], portal.log)
+    assert statuses(filed) == [302] * 6 and statuses(cancelled) == [302] * 6
+    assert {r.headers["Location"] for r in filed} <= {
+        "/settings/public-administration/data-box/",
+        "/settings/#public-administration",
+    }
+    effects = portal.call(f"{HERE}:linking_effects", username="zadatelka")
+    assert (effects["links"], effects["requested"], effects["cancelled"]) == (["cancelled"], 1, 1)
+
+
+def test_complete_clicked_at_once_completes_once(portal):
+    # The name the portal is served under (the embedded default redirects 127.0.0.1 to it).
+    served_at = f"http://{portal.host}" if hasattr(portal, "host") else portal.browser().base_url
+    before = portal.call(f"{HERE}:point_state_systems_at", url=served_at)
+    try:
+        browser = linking_browser(portal, "dokoncujici", verified=True)
+        path = "/settings/public-administration/complete/"
+        token = browser.csrf_token(path)
+        complete = browser.later("POST", path, data={"csrfmiddlewaretoken": token})
+
+        responses = race([complete] * 6)
+
+        assert_no_server_error(responses, portal.log)
+        assert statuses(responses) == [302] * 6
+        effects = portal.call(f"{HERE}:linking_effects", username="dokoncujici")
+        assert effects["links"] == ["active"] and effects["activated"] == 1
+        assert len(effects["registrations"]) == 1 and effects["at_nia"] == 1
+    finally:
+        portal.call(f"{HERE}:restore_state_systems", **before)
