@@ -109,6 +109,19 @@ def test_codes_the_portal_never_issued_or_cancelled_are_kept_for_the_helpdesk(sy
     assert Link.objects.get(pk=requested.pk).state == LinkState.CANCELLED
 
 
+@pytest.mark.parametrize("residence", ["foreigner_permanent", "foreigner_temporary"])
+def test_a_foreigner_with_permanent_or_temporary_residence_is_verified(
+    systems, requested, residence
+):
+    file_at_the_desk(requested.request_code, residence_type=residence, citizenship="UA")
+
+    report = matching.match_provisions()
+
+    link = Link.objects.get(pk=requested.pk)
+    assert (report.verified, link.state) == (1, LinkState.VERIFIED)
+    assert link.register_data["residence_type"] == residence
+
+
 def test_a_person_without_residence_ends_the_request_as_failed(systems, requested, deliver):
     file_at_the_desk(requested.request_code, residence_type="none")
 
