@@ -7,30 +7,32 @@ the same answer, or of another answer to the same request, finds nothing), check
 (`clients.saml`), refuses an assertion seen before, and asks NIA's identity-provider interface
 who the person is (`TR_ZTOTOZNENI`), exactly as for the other routes.
 
-What ties the answer to the link is kept server-side under the request's ID, not in the session
-cookie: NIA's answer arrives as a cross-site POST, which a `SameSite=Lax` cookie does not follow.
+What ties the answer to the link is kept in the database under the request's ID
+(`AuthnRequest`), not in the session cookie: NIA's answer arrives as a cross-site POST, which a
+`SameSite=Lax` cookie does not follow. Accepted assertions are kept (`UsedAssertion`) until they
+could no longer be valid.
 """
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import User
 
 from .clients import nia, saml
 from .exceptions import AssertionRefused, IllegalTransition, SystemRefused
-from .models import Link, LinkState, Route
+from .models import AuthnRequest, Link, LinkState, Route, UsedAssertion
 from .services import fail, open_link, verify
 
 logger = logging.getLogger(__name__)
 
-PENDING_KEY = "nia_link:authn_request:{}"
-# How long a sign-in at NIA may take: the AuthnRequest is forgotten afterwards.
-PENDING_SECONDS = 15 * 60
-USED_ASSERTION_KEY = "nia_link:assertion:{}"
-# An assertion is remembered until it expires (and the clock drift python3-saml allows).
-USED_ASSERTION_MIN_SECONDS = 10 * 60
+# How long a sign-in at NIA may take: an AuthnRequest older than this is not answered.
+PENDING = timedelta(minutes=15)
+# An accepted assertion is remembered at least this long (and until its NotOnOrAfter passes,
+# with the clock drift python3-saml allows).
+USED_ASSERTION_MIN = timedelta(minutes=10)
 DOCUMENT = "id_card"  # what proved the identity, for NIA's registration of the authenticators
 
 
@@ -41,7 +43,11 @@ def begin(user: User) -> str:
     if link is None or link.state != LinkState.REQUESTED or link.route != Route.EOBCANKA:
         raise IllegalTransition("no eObčanka request is waiting")
     url, request_id = saml.authn_request(link.level)
-    cache.set(PENDING_KEY.format(request_id), link.pk, PENDING_SECONDS)
+    now = timezone.now()
+    # Housekeeping on the way: what can no longer be answered or replayed.
+    AuthnRequest.objects.filter(created_at__lt=now - PENDING).delete()
+    UsedAssertion.objects.filter(forget_after__lt=now).delete()
+    AuthnRequest.objects.create(request_id=request_id, link=link)
     return url
 
 
@@ -50,14 +56,21 @@ def finish(saml_response: str) -> Link:
     is not accepted (nothing changed); SystemUnavailable etc. when NIA's interface cannot be
     asked who the person is (nothing changed; the citizen starts again with Verify)."""
     request_id = saml.in_response_to(saml_response)
-    link_id = cache.get(PENDING_KEY.format(request_id))
-    # The claim: the first post to delete the key wins; a replay finds it gone.
-    if link_id is None or not cache.delete(PENDING_KEY.format(request_id)):
+    pending = AuthnRequest.objects.filter(
+        request_id=request_id, created_at__gte=timezone.now() - PENDING
+    ).first()
+    # The claim: the first answer to delete the request wins; a replay finds it gone.
+    if pending is None or not AuthnRequest.objects.filter(pk=pending.pk).delete()[0]:
         raise AssertionRefused("unknown_request", request_id)
     assertion = saml.read_response(saml_response, request_id)
-    if not cache.add(USED_ASSERTION_KEY.format(assertion.id), link_id, _remember_for(assertion)):
-        raise AssertionRefused("replayed", assertion.id)
-    link = Link.objects.get(pk=link_id)
+    try:
+        with transaction.atomic():
+            UsedAssertion.objects.create(
+                assertion_id=assertion.id[:100], forget_after=_forget_after(assertion)
+            )
+    except IntegrityError:
+        raise AssertionRefused("replayed", assertion.id) from None
+    link = Link.objects.get(pk=pending.link_id)
     if not set(assertion.levels) & set(saml.ACCEPTED_LEVELS[link.level]):
         raise AssertionRefused("level", ", ".join(assertion.levels))
     evidence = {"assertion": assertion.id}
@@ -77,8 +90,8 @@ def finish(saml_response: str) -> Link:
     return verify(link.pk, person, document=DOCUMENT, evidence=evidence)
 
 
-def _remember_for(assertion: saml.Assertion) -> int:
+def _forget_after(assertion: saml.Assertion) -> datetime:
+    at_least = timezone.now() + USED_ASSERTION_MIN
     if assertion.not_on_or_after is None:
-        return USED_ASSERTION_MIN_SECONDS
-    left = (assertion.not_on_or_after - datetime.now(UTC)).total_seconds()
-    return max(USED_ASSERTION_MIN_SECONDS, int(left) + saml.CLOCK_DRIFT_SECONDS)
+        return at_least
+    return max(at_least, assertion.not_on_or_after + timedelta(seconds=saml.CLOCK_DRIFT_SECONDS))

@@ -180,3 +180,27 @@ class Unmatched(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.external_id}"
+
+
+class AuthnRequest(models.Model):
+    """An AuthnRequest the eObčanka route sent to NIA, until NIA's answer claims it (once).
+
+    Kept in the database rather than the cache: a claim must be atomic across every web worker
+    and must not be forgotten by a cache's eviction."""
+
+    request_id = models.CharField(max_length=100, unique=True)
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.request_id
+
+
+class UsedAssertion(models.Model):
+    """An assertion of NIA the portal accepted: never accepted again while it could be valid."""
+
+    assertion_id = models.CharField(max_length=100, unique=True)
+    forget_after = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.assertion_id

@@ -113,7 +113,13 @@ def sign_in_at_nia(url: str, card: str = "123456789", pin: str = PIN) -> tuple[s
 
 
 def post_to_portal(action: str, saml_response: str) -> requests.Response:
-    return requests.post(action, {"SAMLResponse": saml_response}, allow_redirects=False, timeout=10)
+    return requests.post(
+        action,
+        {"SAMLResponse": saml_response},
+        headers={"Accept-Language": "en"},
+        allow_redirects=False,
+        timeout=10,
+    )
 
 
 def test_a_citizen_signed_in_with_eobcanka_is_verified_at_once(nia, citizen, requested, deliver):
@@ -432,7 +438,9 @@ def test_xml_with_a_doctype_is_refused(forging, requested, citizen, doctype):
     "posted", ["", "not base64 at all!", base64.b64encode(b"<not-saml/>").decode(), "A" * 300_000]
 )
 def test_garbage_at_the_acs_is_a_400_page_not_a_500(nia, posted):
-    answer = Client().post(reverse("nia_link:saml_acs"), {"SAMLResponse": posted})
+    answer = Client(HTTP_ACCEPT_LANGUAGE="en").post(
+        reverse("nia_link:saml_acs"), {"SAMLResponse": posted}
+    )
 
     assert answer.status_code == 400
     assert (
@@ -466,3 +474,16 @@ def test_choosing_an_existing_authentication_method_files_the_request_and_goes_t
     assert link.request_code == ""
     assert chosen.status_code == 302
     assert chosen["Location"].startswith(f"{nia.url}/sim/nia/saml/sso/?SAMLRequest=")
+
+
+def test_nia_s_answer_posted_eight_times_at_once_verifies_once(nia, citizen, requested):
+    from concurrent.futures import ThreadPoolExecutor
+
+    action, fields = sign_in_at_nia(eobcanka.begin(requested.user))
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: post_to_portal(action, fields["SAMLResponse"]), range(8)))
+
+    assert sorted(answer.status_code for answer in answers) == [302] + [400] * 7
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.NIA_LINK_VERIFIED).count() == 1
+    assert Link.objects.get(pk=requested.pk).state == LinkState.VERIFIED
