@@ -47,6 +47,8 @@ def begin(user: User) -> str:
     # Housekeeping on the way: what can no longer be answered or replayed.
     AuthnRequest.objects.filter(created_at__lt=now - PENDING).delete()
     UsedAssertion.objects.filter(forget_after__lt=now).delete()
+    # Only the latest Verify is answered: clicking it again and again keeps one row a link.
+    AuthnRequest.objects.filter(link=link).delete()
     AuthnRequest.objects.create(request_id=request_id, link=link)
     return url
 

@@ -487,3 +487,15 @@ def test_nia_s_answer_posted_eight_times_at_once_verifies_once(nia, citizen, req
     assert sorted(answer.status_code for answer in answers) == [302] + [400] * 7
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.NIA_LINK_VERIFIED).count() == 1
     assert Link.objects.get(pk=requested.pk).state == LinkState.VERIFIED
+
+
+def test_only_the_latest_verify_is_answered(nia, citizen, requested):
+    first = eobcanka.begin(requested.user)
+    action, fields = sign_in_at_nia(eobcanka.begin(requested.user))
+    stale_action, stale_fields = sign_in_at_nia(first)
+
+    stale = post_to_portal(stale_action, stale_fields["SAMLResponse"])
+    latest = post_to_portal(action, fields["SAMLResponse"])
+
+    assert stale.status_code == 400 and latest.status_code == 302
+    assert Link.objects.get(pk=requested.pk).state == LinkState.VERIFIED
