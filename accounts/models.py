@@ -216,6 +216,9 @@ class Profile(models.Model):
     )
     city = models.CharField(_("city"), max_length=100, blank=True, validators=[validate_latin_text])
     postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    # The register recorded the person's death (through the NIA link): no e-mail goes to the
+    # address any more, and the helpdesk sees why.
+    deceased_on = models.DateField(_("died (per the register)"), null=True, blank=True)
     # The permanent address's RÚIAN address point, from the register (a linked profile's).
     address_point_code = models.PositiveIntegerField(_("address point code"), null=True, blank=True)
     country = models.CharField(_("country"), max_length=2, choices=Country.choices, default="CZ")

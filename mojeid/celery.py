@@ -51,6 +51,11 @@ def _prepare(sender: Celery, **kwargs) -> None:
         name="match data-box messages to requests",
     )
     sender.add_periodic_task(
+        settings.NIA_LINK_POLL_SECONDS,
+        sender.signature("nia_link.sync_with_register"),
+        name="keep linked accounts in step with the base register (NIA's events)",
+    )
+    sender.add_periodic_task(
         60.0,
         sender.signature("nia_link.reconcile"),
         name="bring completions that stopped half-way to agree with NIA",

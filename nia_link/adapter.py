@@ -18,11 +18,17 @@ class NiaLinkAdapter(TwoFactorAdapter):
         except NiaUnavailable as problem:
             raise LinkedServiceUnavailable(problem.message) from problem
 
-    def key_registered_with_nia(self, key) -> bool:
-        """The key is registered, and NIA confirmed it, under the owner's active link."""
-        return Registration.objects.filter(
-            security_key=key,
-            wanted=RegistrationState.ACTIVE,
-            at_nia=RegistrationState.ACTIVE,
-            link__state=LinkState.ACTIVE,
-        ).exists()
+    def key_state_at_nia(self, key) -> str | None:
+        """ "active" when NIA confirmed the key under the owner's active link, "suspended" when
+        NIA suspended it on its side since; else None."""
+        at_nia = (
+            Registration.objects.filter(
+                security_key=key, wanted=RegistrationState.ACTIVE, link__state=LinkState.ACTIVE
+            )
+            .values_list("at_nia", flat=True)
+            .first()
+        )
+        return {
+            RegistrationState.ACTIVE: "active",
+            RegistrationState.INACTIVE: "suspended",
+        }.get(at_nia)

@@ -87,6 +87,7 @@ class Link(models.Model):
 
 class RegistrationState(models.TextChoices):
     ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Suspended at NIA")  # NIA suspended it on its side (EVPROST)
     ENDED = "ended", _("Ended")
 
 

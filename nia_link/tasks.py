@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import completion, matching
+from . import completion, matching, sync
 
 
 @shared_task(name="nia_link.match_provisions")
@@ -21,3 +21,10 @@ def reconcile() -> dict:
 def match_messages() -> dict:
     """Every half minute: data-box messages in, their requests verified or failed, answered."""
     return matching.match_messages().as_dict()
+
+
+@shared_task(name="nia_link.sync_with_register")
+def sync_with_register() -> dict:
+    """Every half minute: NIA's events about MojeID's people applied (register data, deaths,
+    authenticators NIA suspended or ended)."""
+    return sync.sync_with_register().as_dict()

@@ -25,9 +25,10 @@ class TwoFactorAdapter:
         """
         return False
 
-    def key_registered_with_nia(self, key) -> bool:
-        """Whether NIA holds this security key as an active authenticator of its owner."""
-        return False
+    def key_state_at_nia(self, key) -> str | None:
+        """How NIA holds this security key under its owner's link: "active", "suspended" (NIA
+        suspended it on its side), or None (not registered there)."""
+        return None
 
 
 @cache
