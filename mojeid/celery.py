@@ -56,6 +56,11 @@ def _prepare(sender: Celery, **kwargs) -> None:
         name="keep linked accounts in step with the base register (NIA's events)",
     )
     sender.add_periodic_task(
+        crontab(minute=41),
+        sender.signature("nia_link.expire_and_remind"),
+        name="remind of requests waiting a week, expire those waiting 30 days",
+    )
+    sender.add_periodic_task(
         60.0,
         sender.signature("nia_link.reconcile"),
         name="bring completions that stopped half-way to agree with NIA",

@@ -52,6 +52,8 @@ class Link(models.Model):
     request_code = models.CharField(_("request code"), max_length=14, blank=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    # When the citizen was reminded of a Czech POINT request still waiting (once).
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
     activated_at = models.DateTimeField(_("active since"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     # Why a link failed or ended: a code the pages and the helpdesk explain.

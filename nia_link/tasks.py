@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import completion, matching, sync
+from . import completion, expiry, matching, sync
 
 
 @shared_task(name="nia_link.match_provisions")
@@ -28,3 +28,9 @@ def sync_with_register() -> dict:
     """Every half minute: NIA's events about MojeID's people applied (register data, deaths,
     authenticators NIA suspended or ended)."""
     return sync.sync_with_register().as_dict()
+
+
+@shared_task(name="nia_link.expire_and_remind")
+def expire_and_remind() -> dict:
+    """Hourly: requests waiting 7 days reminded, 30 days expired."""
+    return expiry.expire_and_remind()

@@ -39,6 +39,10 @@ MESSAGES = {
     ),
     "route": _("This way of verifying your identity is not available for the chosen level."),
     "deceased": _("The register records this person as deceased."),
+    "expired": _(
+        "The request was not verified within 30 days and has expired. Get access again to file "
+        "a new one."
+    ),
     "box_type": _(
         "The message was not sent from a non-business natural person's data box. Only such a "
         "data box can verify your identity; use another way to verify it."
