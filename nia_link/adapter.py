@@ -14,9 +14,25 @@ class NiaLinkAdapter(TwoFactorAdapter):
     def factors_reset(self, user: User, *, actor: User | None) -> bool:
         """A two-factor reset ends the account's NIA link (the link rests on those factors)."""
         try:
-            return services.cancel_link(user, reason="two_factor_reset", actor=actor)
+            return services.cancel_link(
+                user, reason="two_factor_reset", actor=actor, nia_must_answer=True
+            )
         except NiaUnavailable as problem:
             raise LinkedServiceUnavailable(problem.message) from problem
+
+    def authenticator_removed(
+        self, user: User, *, security_key=None, klic_device=None, actor: User | None
+    ) -> bool:
+        """Its registration with NIA ends (NIA must answer first); the last one ends the link."""
+        try:
+            return services.end_registration(
+                user, security_key=security_key, klic_device=klic_device, actor=actor
+            )
+        except NiaUnavailable as problem:
+            raise LinkedServiceUnavailable(problem.message) from problem
+
+    def removal_ends_link(self, *, security_key=None, klic_device=None) -> bool:
+        return services.last_registered(security_key=security_key, klic_device=klic_device)
 
     def key_state_at_nia(self, key) -> str | None:
         """ "active" when NIA confirmed the key under the owner's active link, "suspended" when

@@ -10,10 +10,12 @@ at NIA, and the link goes back to `verified`: nothing changed, and the citizen m
 Whatever crashes in between, `reconcile` finishes the job from the rows once NIA answers.
 """
 
+import contextlib
 import uuid
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,7 +39,7 @@ from .internal import eligibility
 from .models import Link, LinkState, Registration, RegistrationState
 
 # The help page's words when NIA could not be told: nothing changed, the citizen may try again.
-_NOT_COMPLETED = _("It is not possible to complete the access to public administration services.")
+NOT_COMPLETED = _("It is not possible to complete the access to public administration services.")
 # A completion that made no progress for this long was interrupted: the task takes it over.
 STALLED_AFTER = timedelta(minutes=2)
 
@@ -54,7 +56,7 @@ def complete(user: User, *, actor: User, request=None) -> Link:
         _tell_nia(link)
     except (SystemUnavailable, SystemAnswerInvalid, SystemRefused) as problem:
         _give_up(link, problem, actor=actor)
-        raise NiaUnavailable(_NOT_COMPLETED) from problem
+        raise NiaUnavailable(NOT_COMPLETED) from problem
     return _finish(link.pk, actor=actor)
 
 
@@ -78,6 +80,17 @@ def reconcile() -> dict:
         except (SystemUnavailable, SystemAnswerInvalid, SystemRefused):
             ended = False
         report["ended" if ended else "waiting"] += 1
+    # Authenticators removed from an active link: ended at NIA until it confirms.
+    disagreeing = Registration.objects.filter(
+        link=OuterRef("pk"), wanted=RegistrationState.ENDED
+    ).exclude(at_nia=RegistrationState.ENDED)
+    for link in Link.objects.filter(Exists(disagreeing), state=LinkState.ACTIVE):
+        try:
+            ended = _end_registrations(link, wanted_ended_only=True)
+        except (SystemUnavailable, SystemAnswerInvalid, SystemRefused):
+            ended = False
+        if not ended:
+            report["waiting"] += 1
     stalled = Link.objects.filter(
         state=LinkState.ACTIVATING, registrations__updated_at__lt=timezone.now() - STALLED_AFTER
     ).distinct()
@@ -153,16 +166,21 @@ def _tell_nia(link: Link) -> None:
         )
 
 
-def _end_at_nia(link: Link) -> bool:
-    """Tell NIA every registration of an `ending` link is ended; then the link is `cancelled`.
+def end_registrations_quietly(link_id: int) -> None:
+    """End at NIA now the registrations of an active link that are wanted ended (a removed
+    authenticator), if NIA answers; else `reconcile` will."""
+    with contextlib.suppress(SystemUnavailable, SystemAnswerInvalid, SystemRefused):
+        _end_registrations(Link.objects.get(pk=link_id), wanted_ended_only=True)
 
-    NIA answering that it has no such authenticator (NENALEZEN) proves it was never registered
-    only once no registration of a Complete can still be on its way: a link cancelled while
-    being completed may have a ZAPIS in flight that lands after our question. Such an answer
-    counts only for a registration untouched for STALLED_AFTER (far beyond a call's timeout);
-    until then the link stays `ending` and `reconcile` asks again."""
+
+def _end_registrations(link: Link, *, wanted_ended_only: bool = False) -> bool:
+    """Tell NIA the link's registrations are ended (only those wanted ended, or all); True when
+    NIA holds every one of them ended. NENALEZEN counts as in `_end_at_nia`."""
     settled_before = timezone.now() - STALLED_AFTER
-    for registration in link.registrations.exclude(at_nia=RegistrationState.ENDED):
+    registrations = link.registrations.exclude(at_nia=RegistrationState.ENDED)
+    if wanted_ended_only:
+        registrations = registrations.filter(wanted=RegistrationState.ENDED)
+    for registration in registrations:
         try:
             nia.change_authenticator(
                 link.bsi,
@@ -179,6 +197,19 @@ def _end_at_nia(link: Link) -> bool:
         Registration.objects.filter(pk=registration.pk).update(
             at_nia=RegistrationState.ENDED, updated_at=timezone.now()
         )
+    return not registrations.exclude(at_nia=RegistrationState.ENDED).exists()
+
+
+def _end_at_nia(link: Link) -> bool:
+    """Tell NIA every registration of an `ending` link is ended; then the link is `cancelled`.
+
+    NIA answering that it has no such authenticator (NENALEZEN) proves it was never registered
+    only once no registration of a Complete can still be on its way: a link cancelled while
+    being completed may have a ZAPIS in flight that lands after our question. Such an answer
+    counts only for a registration untouched for STALLED_AFTER (far beyond a call's timeout);
+    until then the link stays `ending` and `reconcile` asks again."""
+    if not _end_registrations(link):
+        return False
     with transaction.atomic():
         if link.registrations.exclude(at_nia=RegistrationState.ENDED).exists():
             return False

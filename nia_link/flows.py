@@ -25,6 +25,15 @@ def verify_at_nia(request: HttpRequest) -> str:
     return eobcanka.begin(request.user)
 
 
+def remove_access(request: HttpRequest) -> bool:
+    """Remove access: the citizen ends their active link. The session must have proved the
+    password and the second factor lately; NIA must answer (NiaUnavailable: nothing changed)."""
+    raise_if_reauthentication_required(request, second_factor=True)
+    return services.cancel_link(
+        request.user, reason="user", actor=request.user, nia_must_answer=True
+    )
+
+
 def cancel(request: HttpRequest) -> bool:
     """The citizen cancels their request (a link NIA does not know yet): True if one was open."""
     return services.cancel_request(request.user, actor=request.user)

@@ -15,6 +15,7 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import record
 from accounts.models import AuditEvent, Profile, User
@@ -23,10 +24,18 @@ from accounts.services.profile import unlock_profile
 from twofactor.eligibility import eligible_authenticators
 
 from . import completion
+from .clients import nia
 from .clients.nia import Person
-from .exceptions import IllegalTransition, VerificationRefused
+from .exceptions import (
+    IllegalTransition,
+    NiaUnavailable,
+    SystemAnswerInvalid,
+    SystemRefused,
+    SystemUnavailable,
+    VerificationRefused,
+)
 from .internal import codes, eligibility
-from .models import OPEN_STATES, Link, LinkState, RegistrationState, Route
+from .models import OPEN_STATES, Link, LinkState, Registration, RegistrationState, Route
 
 #: States from which a link ends without telling NIA: nothing is registered there yet.
 NOT_AT_NIA = (LinkState.REQUESTED, LinkState.VERIFIED)
@@ -150,11 +159,97 @@ def cancel_request(user: User, *, actor: User) -> bool:
     return True
 
 
-def cancel_link(user: User, *, reason: str, actor: User | None = None) -> bool:
+#: The help page's words when NIA cannot be told and nothing was changed.
+NOT_COMPLETED = completion.NOT_COMPLETED
+CANNOT_DISABLE = _("Cannot disable authenticator.")
+
+
+def _probe_nia(link: Link, message) -> None:
+    """Make sure NIA answers before the citizen's own path ends anything: an idempotent
+    TR_EVIDENCE_VIP_ZMENA of a registration to the state NIA holds already (a no-op there).
+    NiaUnavailable(`message`) when NIA cannot be reached: the caller changes nothing."""
+    registration = link.registrations.filter(
+        at_nia__in=(RegistrationState.ACTIVE, RegistrationState.INACTIVE)
+    ).first()
+    if registration is None:
+        return  # nothing is held at NIA: nothing to end there
+    state = (
+        nia.State.ACTIVE if registration.at_nia == RegistrationState.ACTIVE else nia.State.INACTIVE
+    )
+    try:
+        nia.change_authenticator(
+            link.bsi, registration.identifier, completion.NIA_LEVELS[registration.level], state
+        )
+    except SystemRefused:
+        return  # NIA answered (it refused a no-op, e.g. the registration ended there): reachable
+    except (SystemUnavailable, SystemAnswerInvalid) as problem:
+        raise NiaUnavailable(message) from problem
+
+
+def end_registration(
+    user: User, *, security_key=None, klic_device=None, actor: User | None
+) -> bool:
+    """An authenticator of `user` is being removed (in the caller's transaction): its
+    registration with NIA ends, and with the last one registered, the link ends too.
+
+    For the citizen's own removal: NIA must answer first (NiaUnavailable with the help page's
+    "Cannot disable authenticator." — the caller's transaction then changes nothing). NIA is told
+    once the caller's transaction commits, and `completion.reconcile` repeats it until NIA
+    confirms. Returns True when the link was cancelled with it (the page and the e-mail say so).
+    """
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        link = Link.objects.select_for_update().filter(user=user, state__in=OPEN_STATES).first()
+        if link is None or link.state not in (LinkState.ACTIVE, LinkState.ACTIVATING):
+            return False
+        registrations = link.registrations.filter(wanted=RegistrationState.ACTIVE)
+        registration = registrations.filter(
+            **({"security_key": security_key} if security_key else {"klic_device": klic_device})
+        ).first()
+        if registration is None:
+            return False
+        _probe_nia(link, CANNOT_DISABLE)
+        if not registrations.exclude(pk=registration.pk).exists():
+            return cancel_link(user, reason="last_authenticator_removed", actor=actor)
+        Registration.objects.filter(pk=registration.pk).update(
+            wanted=RegistrationState.ENDED, updated_at=timezone.now()
+        )
+        record(
+            AuditEvent.Kind.NIA_LINK_CANCELLED,
+            user=user,
+            actor=actor,
+            link=link.pk,
+            reason="authenticator_removed",
+            registration=registration.identifier,
+        )
+        transaction.on_commit(lambda: completion.end_registrations_quietly(link.pk))
+    return False
+
+
+def last_registered(security_key=None, klic_device=None) -> bool:
+    """Whether removing this authenticator would end its owner's link (it is the last one
+    registered with NIA): the confirmation page says so before the citizen confirms."""
+    found = Registration.objects.filter(
+        wanted=RegistrationState.ACTIVE,
+        link__state=LinkState.ACTIVE,
+        **({"security_key": security_key} if security_key else {"klic_device": klic_device}),
+    ).first()
+    if found is None:
+        return False
+    others = Registration.objects.filter(link_id=found.link_id, wanted=RegistrationState.ACTIVE)
+    return not others.exclude(pk=found.pk).exists()
+
+
+def cancel_link(
+    user: User, *, reason: str, actor: User | None = None, nia_must_answer: bool = False
+) -> bool:
     """Cancel the user's link to NIA, in whatever state it is.
 
     `reason` names why, for the audit record: "user", "two_factor_reset", "key_removed",
-    "helpdesk"… `actor` is who caused it; None is the system.
+    "helpdesk"… `actor` is who caused it; None is the system. Every path that ends a link comes
+    here. With `nia_must_answer` (the citizen's own paths: Remove access, removing the last
+    key, the two-factor reset) NIA must answer first, else NiaUnavailable and nothing changes;
+    without it (the helpdesk, a death in the register) the link ends here at once, whatever NIA.
 
     Runs in the caller's transaction, and is idempotent (no open link, or one ending already:
     nothing to do). Returns True when a link was cancelled, so that the caller can tell the user.
@@ -162,8 +257,7 @@ def cancel_link(user: User, *, reason: str, actor: User | None = None) -> bool:
     (active, or being completed) ends here at once — the profile unlocks, the data stay — and
     becomes `ending`: once this transaction commits its registrations are ended at NIA
     (`Ukonceny`), and `completion.reconcile` repeats that until NIA confirms, when the link is
-    `cancelled`. (Refusing instead while NIA is down, for the citizen's own paths, is the next
-    step: NiaUnavailable is the contract for it.)
+    `cancelled`.
     """
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).exists()
@@ -173,6 +267,8 @@ def cancel_link(user: User, *, reason: str, actor: User | None = None) -> bool:
         if link.state in NOT_AT_NIA:
             _end(link, LinkState.CANCELLED, reason, actor=actor, evidence={})
             return True
+        if nia_must_answer:
+            _probe_nia(link, NOT_COMPLETED)
         link.registrations.update(wanted=RegistrationState.ENDED, updated_at=timezone.now())
         link.state, link.ended_at, link.end_reason = LinkState.ENDING, timezone.now(), reason
         link.save(update_fields=["state", "ended_at", "end_reason"])

@@ -233,6 +233,35 @@ def saml_metadata(request: HttpRequest) -> HttpResponse:
     )
 
 
+@sensitive_change(gettext_lazy("You are removing your access to public administration services."))
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def remove_access(request: HttpRequest) -> HttpResponse:
+    """Set → Remove access: what it means, and (after a fresh sign-in with password and second
+    factor) the removal; every authenticator registered with NIA is ended there."""
+    link = services.open_link(request.user)
+    if link is None or link.state != LinkState.ACTIVE:
+        return _section()
+    error = None
+    if request.method == "POST":
+        try:
+            flows.remove_access(request)
+        except NiaUnavailable as problem:
+            error = problem.message
+        else:
+            messages.success(
+                request, _("Your access to public administration services is removed.")
+            )
+            return _section()
+    return render(
+        request,
+        "nia_link/remove_access.html",
+        {"link": link, "error": error},
+        status=503 if error else 200,
+    )
+
+
 @login_required
 @require_POST
 def cancel(request: HttpRequest) -> HttpResponse:

@@ -25,6 +25,20 @@ class TwoFactorAdapter:
         """
         return False
 
+    def authenticator_removed(
+        self, user: User, *, security_key=None, klic_device=None, actor: User | None
+    ) -> bool:
+        """A security key or the MojeID Klíč of `user` is being removed, inside the caller's
+        transaction (before it is deleted). Returns True when the NIA link ended with it (the
+        page and the e-mail say so). Raises `LinkedServiceUnavailable` to refuse: the caller's
+        transaction then changes nothing."""
+        return False
+
+    def removal_ends_link(self, *, security_key=None, klic_device=None) -> bool:
+        """Whether removing this authenticator would end the NIA link (the last one registered):
+        the confirmation page says so before the user confirms."""
+        return False
+
     def key_state_at_nia(self, key) -> str | None:
         """How NIA holds this security key under its owner's link: "active", "suspended" (NIA
         suspended it on its side), or None (not registered there)."""

@@ -22,6 +22,7 @@ from accounts.models import AuditEvent, User
 from accounts.notifications import tell
 from accounts.validators import validate_no_control_characters
 
+from .adapter import get_adapter
 from .exceptions import TooManyKeys
 from .internal import webauthn
 from .internal.attestation import Registration, judge, parse_registration
@@ -166,9 +167,15 @@ def rename_key(
 def remove_key(
     key: SecurityKey, *, actor: User | object = SELF, request: HttpRequest | None = None
 ) -> None:
-    """Remove a key (by its owner, or by staff as `actor`); the owner is told by e-mail."""
+    """Remove a key (by its owner, or by staff as `actor`); the owner is told by e-mail.
+
+    Its registration with NIA ends first (the NIA link's adapter; LinkedServiceUnavailable when
+    NIA cannot be told: nothing is removed)."""
     with transaction.atomic():
         user, name = key.user, key.name
+        get_adapter().authenticator_removed(
+            user, security_key=key, actor=user if actor is SELF else actor
+        )
         key.delete()
         record(
             AuditEvent.Kind.SECURITY_KEY_REMOVED, user=user, actor=actor, request=request, key=name

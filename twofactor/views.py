@@ -22,7 +22,8 @@ from accounts.reauth import (
 )
 
 from . import flows, services
-from .exceptions import TooManyKeys
+from .adapter import get_adapter
+from .exceptions import LinkedServiceUnavailable, TooManyKeys
 from .internal.webauthn import CeremonyError
 from .models import SecurityKey
 
@@ -157,9 +158,15 @@ def key_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def remove_key(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks "remove this key?"; the POST of that page removes it (after re-authentication)."""
     key = get_object_or_404(SecurityKey, pk=pk, user=request.user)
+    context = {"key": key, "ends_link": get_adapter().removal_ends_link(security_key=key)}
     if request.method == "GET":
-        return render(request, "twofactor/remove_key.html", {"key": key})
-    flows.remove(request, key)
+        return render(request, "twofactor/remove_key.html", context)
+    try:
+        flows.remove(request, key)
+    except LinkedServiceUnavailable as problem:  # NIA cannot be told: nothing was removed
+        return render(
+            request, "twofactor/remove_key.html", {**context, "error": problem.message}, status=503
+        )
     messages.success(request, _("The security key is removed."))
     return redirect(reverse("accounts:settings") + "#two-factor")
 

@@ -21,6 +21,7 @@ from accounts.models import AuditEvent, User
 from accounts.notifications import tell
 from mojeid.crypto import digest_matches, keyed_digest
 
+from ..adapter import get_adapter
 from ..exceptions import (
     InvalidActivationCode,
     KlicBlocked,
@@ -206,6 +207,10 @@ def remove_device(device: KlicDevice, *, actor: Actor, request: HttpRequest | No
     """
     with transaction.atomic():
         user = device.user
+        # Its registration with NIA ends first (LinkedServiceUnavailable: nothing is removed).
+        get_adapter().authenticator_removed(
+            user, klic_device=device, actor=user if actor is SELF else actor
+        )
         user.klic_devices.all().delete()
         record(AuditEvent.Kind.KLIC_REMOVED, user=user, actor=actor, request=request)
         tell(user, "klic_removed", device=device)

@@ -25,7 +25,12 @@ from accounts.reauth import sensitive_change
 from mojeid.qr import qr_svg
 
 from .. import flows as key_flows
-from ..exceptions import KlicNotUsable, NoOtherFactor, UnblockedRecently
+from ..exceptions import (
+    KlicNotUsable,
+    LinkedServiceUnavailable,
+    NoOtherFactor,
+    UnblockedRecently,
+)
 from ..internal.klic import qr_content
 from . import flows, services
 
@@ -128,7 +133,12 @@ def confirm(request: HttpRequest) -> HttpResponse:
 @require_POST
 def remove(request: HttpRequest) -> HttpResponse:
     """Remove the user's app (the flow asks for a fresh re-authentication)."""
-    if flows.remove(request):
+    try:
+        removed = flows.remove(request)
+    except LinkedServiceUnavailable as problem:  # NIA cannot be told: nothing was removed
+        messages.error(request, str(problem.message))
+        return _settings_section()
+    if removed:
         messages.success(request, _("MojeID Klíč is removed from your account."))
     return _settings_section()
 

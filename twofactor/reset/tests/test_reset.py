@@ -85,7 +85,8 @@ def cancelled(monkeypatch):
     """Stands in for the NIA hook; lists the calls it got."""
     calls = []
 
-    def cancel_link(user, *, reason, actor=None):
+    def cancel_link(user, *, reason, actor=None, nia_must_answer=False):
+        assert nia_must_answer, "the citizen's own reset waits for NIA's answer"
         calls.append((user.pk, reason, actor))
         return False
 
@@ -174,7 +175,9 @@ def test_the_full_reset_removes_every_second_factor_and_signs_in(
 def test_a_cancelled_nia_link_is_mentioned_in_the_e_mail(
     client, with_factors, deliver, monkeypatch
 ):
-    monkeypatch.setattr(nia_link, "cancel_link", lambda user, *, reason, actor=None: True)
+    monkeypatch.setattr(
+        nia_link, "cancel_link", lambda user, *, reason, actor=None, nia_must_answer=False: True
+    )
 
     client.post(CONFIRM, answers(client, with_factors, deliver))
 
@@ -196,7 +199,7 @@ def test_the_real_nia_hook_is_called(client, with_factors, deliver, monkeypatch)
 
     client.post(CONFIRM, answers(client, with_factors, deliver))
 
-    assert calls == [{"reason": "two_factor_reset", "actor": None}]
+    assert calls == [{"reason": "two_factor_reset", "actor": None, "nia_must_answer": True}]
 
 
 def mangled(value: str) -> str:
@@ -414,7 +417,7 @@ def test_answers_are_rate_limited(client, with_factors, deliver, monkeypatch):
 
 
 def test_nia_unreachable_changes_nothing(client, with_factors, deliver, monkeypatch):
-    def unreachable(user, *, reason, actor=None):
+    def unreachable(user, *, reason, actor=None, nia_must_answer=False):
         raise NiaUnavailable
 
     monkeypatch.setattr(nia_link, "cancel_link", unreachable)
