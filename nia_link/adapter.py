@@ -11,11 +11,14 @@ from .models import LinkState, Registration, RegistrationState
 
 
 class NiaLinkAdapter(TwoFactorAdapter):
-    def factors_reset(self, user: User, *, actor: User | None) -> bool:
+    def factors_reset(self, user: User, *, actor: User | None, wait_for_nia: bool = True) -> bool:
         """A two-factor reset ends the account's NIA link (the link rests on those factors)."""
         try:
             return services.cancel_link(
-                user, reason="two_factor_reset", actor=actor, nia_must_answer=True
+                user,
+                reason="two_factor_reset" if wait_for_nia else "login_reset",
+                actor=actor,
+                nia_must_answer=wait_for_nia,
             )
         except NiaUnavailable as problem:
             raise LinkedServiceUnavailable(problem.message) from problem

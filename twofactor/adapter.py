@@ -16,8 +16,10 @@ from accounts.models import User
 
 
 class TwoFactorAdapter:
-    def factors_reset(self, user: User, *, actor: User | None) -> bool:
+    def factors_reset(self, user: User, *, actor: User | None, wait_for_nia: bool = True) -> bool:
         """Every second factor of `user` is being removed, inside the caller's transaction.
+        `wait_for_nia`: the citizen's own reset refuses while NIA is down; the helpdesk's
+        (False) goes on and NIA is told later.
 
         Returns True when something the user must hear of ended with them (their NIA link), so
         that the e-mail can say so. Raises `twofactor.exceptions.LinkedServiceUnavailable` to

@@ -195,3 +195,60 @@ def test_getting_access_again_after_removing_it_starts_from_a_new_request(
     assert again.status_code == 200 and filed.status_code == 302
     assert [link.state for link in links] == [LinkState.CANCELLED, LinkState.REQUESTED]
     assert links[1].request_code != active.request_code and links[1].bsi == ""
+
+
+def test_a_verified_paper_form_resets_the_login_at_once_even_while_nia_is_down(
+    active, settings, make_user, deliver
+):
+    from django.test import RequestFactory
+
+    from twofactor.reset import services as reset
+
+    operator = make_user("operator", email="operator@example.cz")
+    settings.GOVSIM_OUTAGES = ["nia"]
+
+    ended = reset.reset_login(active.user, actor=operator, request=RequestFactory().post("/admin/"))
+    emails, _ = deliver()
+    link = Link.objects.get(pk=active.pk)
+    settings.GOVSIM_OUTAGES = []
+    completion.reconcile()
+
+    assert ended is True and link.state == LinkState.ENDING
+    assert not SecurityKey.objects.filter(user=active.user).exists()
+    assert not KlicDevice.objects.filter(user=active.user).exists()
+    assert any("/password/reset/" in email.body for email in emails), "a reset link is mailed"
+    assert AuditEvent.objects.filter(
+        kind=AuditEvent.Kind.TWO_FACTOR_RESET, actor=operator, details__via="verified_form"
+    ).exists()
+    assert Link.objects.get(pk=active.pk).state == LinkState.CANCELLED
+    assert at_nia() == {"Ukonceny": 2}, "NIA agrees once it is back"
+
+
+def test_remove_access_and_a_key_removal_at_once_end_in_one_consistent_state(
+    active, sign_in_verified
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+    from django.test import Client
+
+    key = SecurityKey.objects.get(user=active.user)
+    first, second = (sign_in_verified(Client(HTTP_ACCEPT_LANGUAGE="en"), active.user) for _ in "12")
+
+    def post(client, path):
+        try:
+            return client.post(path).status_code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = list(
+            pool.map(post, (first, second), (REMOVE, f"/settings/keys/{key.pk}/remove/"))
+        )
+    completion.reconcile()
+
+    assert all(status < 500 for status in statuses), statuses
+    link = Link.objects.get(pk=active.pk)
+    assert link.state == LinkState.CANCELLED
+    assert at_nia() == {"Ukonceny": 2}, "nothing stays active at NIA"
+    assert not Profile.objects.get(pk=active.user_id).is_locked

@@ -20,13 +20,14 @@ from datetime import timedelta
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import ratelimit
 from accounts.audit import record
 from accounts.models import AuditEvent, Profile, User
 from accounts.notifications import tell
-from accounts.services.security import end_other_sessions
+from accounts.services.security import end_other_sessions, send_password_reset
 from mojeid.crypto import digest_matches, keyed_digest
 from mojeid.messaging import queue_email, queue_sms
 
@@ -226,9 +227,9 @@ def _wrong_answers(
     return wrong
 
 
-def _complete(reset: TwoFactorReset, *, request: HttpRequest | None) -> None:
-    """Remove every second factor, cancel the NIA link, mark the reset used, tell the user."""
-    user = reset.user
+def _remove_every_factor(user: User) -> tuple[list[str], int]:
+    """Delete the user's keys and Klíč (and a pairing not yet confirmed): (key names, Klíč
+    count), for the audit row."""
     now = timezone.now()
     keys = list(SecurityKey.objects.filter(user=user).values_list("name", flat=True))
     devices = KlicDevice.objects.filter(user=user)
@@ -240,6 +241,45 @@ def _complete(reset: TwoFactorReset, *, request: HttpRequest | None) -> None:
     KlicActivation.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(
         expires_at=now
     )
+    return keys, klic_count
+
+
+def reset_login(user: User, *, actor: User, request: HttpRequest) -> bool:
+    """The helpdesk processed an officially verified paper form: every second factor removed,
+    the NIA link ended at once (someone may be misusing the account: NIA is told by the task,
+    however long it is down), every session ended, and a password-reset link sent to the
+    confirmed e-mail. `actor` is the staff member, in the audit. True if a NIA link ended."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        keys, klic_count = _remove_every_factor(user)
+        nia_link_cancelled = get_adapter().factors_reset(user, actor=actor, wait_for_nia=False)
+        end_other_sessions(user)
+        record(
+            AuditEvent.Kind.TWO_FACTOR_RESET,
+            user=user,
+            actor=actor,
+            request=request,
+            keys=keys,
+            klic_devices=klic_count,
+            nia_link_cancelled=nia_link_cancelled,
+            via="verified_form",
+        )
+        tell(user, "two_factor_reset_done", nia_link_cancelled=nia_link_cancelled)
+    send_password_reset(
+        user.username,
+        request=request,
+        reset_path=lambda uid, token: reverse(
+            "accounts:password_reset", kwargs={"uid": uid, "token": token}
+        ),
+    )
+    return nia_link_cancelled
+
+
+def _complete(reset: TwoFactorReset, *, request: HttpRequest | None) -> None:
+    """Remove every second factor, cancel the NIA link, mark the reset used, tell the user."""
+    user = reset.user
+    now = timezone.now()
+    keys, klic_count = _remove_every_factor(user)
     # May raise LinkedServiceUnavailable: the caller's transaction then undoes all of the above.
     nia_link_cancelled = get_adapter().factors_reset(user, actor=None)
     reset.completed_at = now
