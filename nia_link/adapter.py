@@ -38,16 +38,22 @@ class NiaLinkAdapter(TwoFactorAdapter):
         return services.last_registered(security_key=security_key, klic_device=klic_device)
 
     def key_state_at_nia(self, key) -> str | None:
-        """ "active" when NIA confirmed the key under the owner's active link, "suspended" when
-        NIA suspended it on its side since; else None."""
-        at_nia = (
-            Registration.objects.filter(
-                security_key=key, wanted=RegistrationState.ACTIVE, link__state=LinkState.ACTIVE
-            )
-            .values_list("at_nia", flat=True)
+        """Under the owner's active link: "active" when NIA confirmed the key, "suspended" or
+        "ended" when NIA suspended or ended it on its side since; else None."""
+        registration = (
+            Registration.objects.filter(security_key=key, link__state=LinkState.ACTIVE)
+            .order_by("-pk")
+            .values("wanted", "at_nia")
             .first()
         )
+        if registration is None:
+            return None
+        if registration["at_nia"] == RegistrationState.ENDED:
+            # Ended by NIA (an EVPROST), not by the citizen: theirs are removed keys.
+            return "ended"
+        if registration["wanted"] != RegistrationState.ACTIVE:
+            return None
         return {
             RegistrationState.ACTIVE: "active",
             RegistrationState.INACTIVE: "suspended",
-        }.get(at_nia)
+        }.get(registration["at_nia"])

@@ -144,3 +144,58 @@ def test_the_worker_verifies_a_data_box_message_sent_from_the_portal_s_link(requ
         ),
         worker.log(),
     )
+
+
+def test_the_worker_brings_a_register_change_into_a_linked_profile(request, live_server):
+    """A move recorded in the register (as the simulator's admin records it) reaches the linked
+    profile through NIA's feed, applied by the beat's task over real HTTP; the citizen is told."""
+    from datetime import date
+
+    from govsim.rob import services as rob_citizens
+    from nia_link import completion
+    from nia_link.clients import nia
+
+    rob_seed.seed_portal()
+    nia_seed.seed(live_server.url)
+    user = request.getfixturevalue("make_user")("jana")
+    Profile.objects.filter(pk=user.pk).update(
+        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
+    )
+    KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
+    citizen = make_citizen()
+    settings = request.getfixturevalue("settings")
+    settings.STATE_SYSTEMS = {
+        name: {**entry, "url": f"{live_server.url}/sim/{name}/api/v1/"}
+        for name, entry in settings.STATE_SYSTEMS.items()
+    }
+    link = services.start_request(user, level="substantial", route="czech_point", actor=user)
+    person = nia.match_person(citizen.first_names, citizen.last_name, citizen.birth_date)
+    services.verify(link.pk, person, document="id_card", evidence={"provision": 0})
+    completion.complete(user, actor=user)
+    rob_citizens.update_citizen(
+        citizen, {"last_name": "Dvořáková", "birth_date": date(1985, 3, 14)}
+    )
+    mail_dir = request.getfixturevalue("var_dir") / "mail"
+
+    worker = request.getfixturevalue("start_worker")(
+        beat=True, STATE_SYSTEMS_URL=f"{live_server.url}/sim/", NIA_LINK_POLL_SECONDS="1"
+    )
+
+    wait_for(
+        lambda: Profile.objects.get(pk=user.pk).last_name == "Dvořáková", "the profile updated"
+    )
+    mails = wait_for(
+        lambda: [
+            mail
+            for mail in emails_to(mail_dir, "jana@example.cz")
+            if mail["Subject"] == "Your data from the base register changed"
+        ],
+        "the citizen's e-mail",
+    )
+    assert "last name" in mails[0].get_payload(decode=True).decode()
+    assert re.search(
+        TASK_SUCCEEDED.format(
+            name=r"nia_link\.sync_with_register", result=r"\{'read': 1, 'applied': 1,"
+        ),
+        worker.log(),
+    )

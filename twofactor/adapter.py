@@ -42,8 +42,8 @@ class TwoFactorAdapter:
         return False
 
     def key_state_at_nia(self, key) -> str | None:
-        """How NIA holds this security key under its owner's link: "active", "suspended" (NIA
-        suspended it on its side), or None (not registered there)."""
+        """How NIA holds this security key under its owner's link: "active", "suspended" or
+        "ended" (NIA suspended or ended it on its side), or None (not registered there)."""
         return None
 
 

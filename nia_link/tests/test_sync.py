@@ -151,3 +151,19 @@ def test_nia_down_stops_the_run_and_the_next_one_catches_up(linked, settings):
     assert sync.sync_with_register().applied == 1
     assert Citizen.objects.get(pk=citizen.pk).last_name == "Dvořáková"
     assert Profile.objects.get(pk=link.user_id).last_name == "Dvořáková"
+
+
+def test_nia_ending_a_key_shows_on_the_key_list(linked, client, sign_in_verified):
+    link, _citizen = linked
+    registration = link.registrations.get(security_key__isnull=False)
+    at_nia = AuthenticatorRegistration.objects.get(identifier=registration.identifier)
+    backchannel.change_by_nia(at_nia, "Ukonceny")
+
+    sync.sync_with_register()
+    sign_in_verified(client, link.user)
+    page = client.get("/settings/").content.decode()
+
+    registration.refresh_from_db()
+    assert (registration.at_nia, registration.wanted) == (RegistrationState.ENDED,) * 2
+    assert "Ended at NIA" in page, page[page.find("<table") :][:2500]
+    assert Link.objects.get(pk=link.pk).state == LinkState.ACTIVE, "Klíč still holds the link"

@@ -23,7 +23,8 @@ def klic_device(user):
 @register.simple_tag
 def key_access(key) -> str:
     """The key's state for public administration services: "active" (registered with NIA),
-    "suspended" (NIA suspended it), "get" (eligible, not registered yet) or "not_available"."""
+    "suspended" / "ended" (by NIA, on its side), "get" (eligible, not registered yet) or
+    "not_available"."""
     at_nia = get_adapter().key_state_at_nia(key)
     if at_nia:
         return at_nia
