@@ -37,6 +37,7 @@ from accounts.models import LOCKED_FIELDS, PROFILE_FIELDS, AuditEvent, Profile, 
 from accounts.reauth import raise_if_reauthentication_required
 from accounts.services.profile import update_profile
 from mojeid.models import OutboxMessage
+from nia_link.models import Unmatched
 from twofactor.inspector import InspectionError, inspect, report, report_json
 from twofactor.internal.attestation import Verdict
 from twofactor.models import (
@@ -253,6 +254,32 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     search_fields = ["recipient", "subject"]
     # The bodies hold confirmation codes; the helpdesk sees that a message went, not its code.
     exclude = ["body"]
+
+
+@admin.register(Unmatched)
+class UnmatchedAdmin(ReadOnlyAdmin):
+    """Czech POINT provisions and data-box messages that answered no open request, with what is
+    known of them. Never matched by guess: the request code's check character already catches a
+    single mistyped character at the desk."""
+
+    list_display = ["received_at", "source", "external_id", "reason", "typed_code", "known"]
+    list_filter = ["source", "reason"]
+    date_hierarchy = "received_at"
+
+    @admin.display(description=_("request code as typed"))
+    def typed_code(self, obj: Unmatched) -> str:
+        return obj.request_code or "—"
+
+    @admin.display(description=_("what is known"))
+    def known(self, obj: Unmatched) -> str:
+        summary = obj.summary or {}
+        parts = [
+            summary.get("office"),
+            summary.get("box") and f"{gettext('data box')} {summary['box']}",
+            summary.get("box_type"),
+            summary.get("filed_at") or summary.get("sent_at"),
+        ]
+        return ", ".join(str(part) for part in parts if part) or "—"
 
 
 @admin.register(AuthenticatorModel)

@@ -167,6 +167,10 @@ class UnmatchedSource(models.TextChoices):
 class Unmatched(models.Model):
     """A provision or a data-box message that matched no open request, kept for the helpdesk."""
 
+    # Shown to the helpdesk as typed, never searched, filtered or sorted on (adminguard): a code
+    # is what ties a person to a request.
+    SECRET_FIELDS = ("request_code",)
+
     source = models.CharField(_("source"), max_length=16, choices=UnmatchedSource.choices)
     external_id = models.BigIntegerField(_("id in its system"))
     request_code = models.CharField(_("request code"), max_length=14, blank=True)

@@ -518,3 +518,28 @@ def test_the_english_password_page_has_no_czech_help_text(desk, user):
 
     assert "Your password must contain at least 10 characters." in form
     assert not re.search(r"[ěščřžýáíéůúňťďĚŠČŘŽÝÁÍÉŮÚ]", form), "no Czech on the English page"
+
+
+def test_the_helpdesk_sees_unmatched_provisions_and_messages_with_what_is_known(desk):
+    from nia_link.models import Unmatched
+
+    Unmatched.objects.create(
+        source="provision",
+        external_id=17,
+        request_code="ABCD-EFGH-JKMN",
+        reason="unknown_code",
+        summary={"office": "Praha 1", "filed_at": "2026-12-01T10:00:00+01:00"},
+    )
+    Unmatched.objects.create(
+        source="message",
+        external_id=4,
+        request_code="",
+        reason="unknown_code",
+        summary={"box": "fo12345", "box_type": "FO", "sent_at": "2026-12-02T09:00:00+01:00"},
+    )
+
+    page = desk.get("/admin/nia_link/unmatched/").content.decode()
+    searched = desk.get("/admin/nia_link/unmatched/?request_code=ABCD-EFGH-JKMN")
+
+    assert "ABCD-EFGH-JKMN" in page and "Praha 1" in page and "data box fo12345" in page
+    assert searched.status_code in (302, 400), "no lookups on the code"
