@@ -61,7 +61,7 @@ def _prepare(sender: Celery, **kwargs) -> None:
         name="remind of requests waiting a week, expire those waiting 30 days",
     )
     sender.add_periodic_task(
-        60.0,
+        settings.NIA_LINK_RECONCILE_SECONDS,
         sender.signature("nia_link.reconcile"),
         name="bring completions that stopped half-way to agree with NIA",
     )

@@ -143,6 +143,8 @@ STATE_SYSTEMS_TIMEOUT_SECONDS = env.float("STATE_SYSTEMS_TIMEOUT_SECONDS", defau
 # How often the register's provisions are read: a request filed at Czech POINT is verified
 # within this time.
 NIA_LINK_POLL_SECONDS = env.float("NIA_LINK_POLL_SECONDS", default=30.0)
+# How often links and registrations that disagree with NIA are brought to agree again.
+NIA_LINK_RECONCILE_SECONDS = env.float("NIA_LINK_RECONCILE_SECONDS", default=60.0)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -147,11 +147,12 @@ def test_the_worker_verifies_a_data_box_message_sent_from_the_portal_s_link(requ
 
 
 def test_the_worker_brings_a_register_change_into_a_linked_profile(request, live_server):
-    """A move recorded in the register (as the simulator's admin records it) reaches the linked
-    profile through NIA's feed, applied by the beat's task over real HTTP; the citizen is told."""
-    from datetime import date
+    """A change recorded in the simulator's admin reaches the linked profile through NIA's feed,
+    applied by the beat's task over real HTTP; the citizen is told."""
+    from django.test import Client
 
-    from govsim.rob import services as rob_citizens
+    from govsim.rob.tests.test_admin import change_form
+    from govsim.tests.people import make_operator, signed_in_as
     from nia_link import completion
     from nia_link.clients import nia
 
@@ -172,9 +173,13 @@ def test_the_worker_brings_a_register_change_into_a_linked_profile(request, live
     person = nia.match_person(citizen.first_names, citizen.last_name, citizen.birth_date)
     services.verify(link.pk, person, document="id_card", evidence={"provision": 0})
     completion.complete(user, actor=user)
-    rob_citizens.update_citizen(
-        citizen, {"last_name": "Dvořáková", "birth_date": date(1985, 3, 14)}
+    # The move, as an operator records it in the simulator's admin.
+    operator = signed_in_as(Client(), make_operator())
+    saved = operator.post(
+        f"/sim/admin/sim_rob/citizen/{citizen.pk}/change/",
+        change_form(citizen, last_name="Dvořáková", street="Dlouhá"),
     )
+    assert saved.status_code == 302, saved.content.decode()[:2000]
     mail_dir = request.getfixturevalue("var_dir") / "mail"
 
     worker = request.getfixturevalue("start_worker")(
@@ -192,10 +197,57 @@ def test_the_worker_brings_a_register_change_into_a_linked_profile(request, live
         ],
         "the citizen's e-mail",
     )
-    assert "last name" in mails[0].get_payload(decode=True).decode()
+    body = mails[0].get_payload(decode=True).decode()
+    assert "last name" in body and "street and number" in body
     assert re.search(
         TASK_SUCCEEDED.format(
             name=r"nia_link\.sync_with_register", result=r"\{'read': 1, 'applied': 1,"
         ),
         worker.log(),
     )
+
+
+def test_the_helpdesk_s_cancel_during_an_outage_converges_by_the_worker(request, live_server):
+    """The helpdesk ends a link while NIA is down: the link is `ending` at once, the beat's
+    reconcile keeps trying, and once NIA is back the registrations end there and the link is
+    `cancelled` — no hand in between."""
+    from govsim.nia.models import AuthenticatorRegistration
+    from nia_link import completion
+    from nia_link.clients import nia
+
+    settings = request.getfixturevalue("settings")
+    rob_seed.seed_portal()
+    nia_seed.seed(live_server.url)
+    make_user = request.getfixturevalue("make_user")
+    user = make_user("jana")
+    operator = make_user("operator", email="operator@example.cz")
+    Profile.objects.filter(pk=user.pk).update(
+        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
+    )
+    KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
+    citizen = make_citizen()
+    settings.STATE_SYSTEMS = {
+        name: {**entry, "url": f"{live_server.url}/sim/{name}/api/v1/"}
+        for name, entry in settings.STATE_SYSTEMS.items()
+    }
+    link = services.start_request(user, level="substantial", route="czech_point", actor=user)
+    person = nia.match_person(citizen.first_names, citizen.last_name, citizen.birth_date)
+    services.verify(link.pk, person, document="id_card", evidence={"provision": 0})
+    completion.complete(user, actor=user)
+    settings.GOVSIM_OUTAGES = ["nia"]  # the live server answers 503 for NIA from now on
+    services.cancel_link(user, reason="helpdesk", actor=operator)
+    assert Link.objects.get(pk=link.pk).state == LinkState.ENDING
+
+    worker = request.getfixturevalue("start_worker")(
+        beat=True,
+        STATE_SYSTEMS_URL=f"{live_server.url}/sim/",
+        NIA_LINK_RECONCILE_SECONDS="1",
+    )
+    wait_for(lambda: "nia_link.reconcile" in worker.log(), "a reconcile while NIA is down")
+    assert Link.objects.get(pk=link.pk).state == LinkState.ENDING
+    settings.GOVSIM_OUTAGES = []
+
+    wait_for(
+        lambda: Link.objects.get(pk=link.pk).state == LinkState.CANCELLED, "the link cancelled"
+    )
+    assert set(AuthenticatorRegistration.objects.values_list("state", flat=True)) == {"Ukonceny"}

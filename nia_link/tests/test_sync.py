@@ -92,9 +92,19 @@ def test_a_page_read_twice_changes_nothing(linked, deliver):
 
 
 def test_a_death_in_the_register_ends_the_link_and_marks_the_account(linked, deliver):
+    from django.test import Client
+
+    from govsim.rob.tests.test_admin import change_form
+    from govsim.tests.people import make_operator, signed_in_as
+
     link, citizen = linked
     before = len(deliver()[0])
-    rob_services.update_citizen(citizen, {"deceased": True, "death_date": date(2026, 11, 30)})
+    # Recorded by an operator in the simulator's admin.
+    saved = signed_in_as(Client(), make_operator()).post(
+        f"/sim/admin/sim_rob/citizen/{citizen.pk}/change/",
+        change_form(citizen, deceased="on", death_date="2026-11-30"),
+    )
+    assert saved.status_code == 302, saved.content.decode()[:2000]
 
     report = sync.sync_with_register()
     completion.reconcile()
