@@ -11,28 +11,33 @@ from .models import LinkState, Registration, RegistrationState
 
 
 class NiaLinkAdapter(TwoFactorAdapter):
-    def factors_reset(self, user: User, *, actor: User | None, wait_for_nia: bool = True) -> bool:
-        """A two-factor reset ends the account's NIA link (the link rests on those factors)."""
+    def ensure_linked_services_answer(
+        self, user: User, *, security_key=None, klic_device=None
+    ) -> None:
+        """NIA must answer before the citizen removes a registered authenticator or resets their
+        factors (the help page's messages when it does not)."""
+        removing_one = security_key is not None or klic_device is not None
+        message = services.CANNOT_DISABLE if removing_one else services.NOT_COMPLETED
         try:
-            return services.cancel_link(
-                user,
-                reason="two_factor_reset" if wait_for_nia else "login_reset",
-                actor=actor,
-                nia_must_answer=wait_for_nia,
+            services.ensure_nia_answers(
+                user, message, security_key=security_key, klic_device=klic_device
             )
         except NiaUnavailable as problem:
             raise LinkedServiceUnavailable(problem.message) from problem
 
+    def factors_reset(
+        self, user: User, *, actor: User | None, reason: str = "two_factor_reset"
+    ) -> bool:
+        """A two-factor reset ends the account's NIA link (the link rests on those factors)."""
+        return services.cancel_link(user, reason=reason, actor=actor)
+
     def authenticator_removed(
         self, user: User, *, security_key=None, klic_device=None, actor: User | None
     ) -> bool:
-        """Its registration with NIA ends (NIA must answer first); the last one ends the link."""
-        try:
-            return services.end_registration(
-                user, security_key=security_key, klic_device=klic_device, actor=actor
-            )
-        except NiaUnavailable as problem:
-            raise LinkedServiceUnavailable(problem.message) from problem
+        """Its registration with NIA ends; the last one ends the link."""
+        return services.end_registration(
+            user, security_key=security_key, klic_device=klic_device, actor=actor
+        )
 
     def removal_ends_link(self, *, security_key=None, klic_device=None) -> bool:
         return services.last_registered(security_key=security_key, klic_device=klic_device)

@@ -29,9 +29,8 @@ def remove_access(request: HttpRequest) -> bool:
     """Remove access: the citizen ends their active link. The session must have proved the
     password and the second factor lately; NIA must answer (NiaUnavailable: nothing changed)."""
     raise_if_reauthentication_required(request, second_factor=True)
-    return services.cancel_link(
-        request.user, reason="user", actor=request.user, nia_must_answer=True
-    )
+    services.ensure_nia_answers(request.user, services.NOT_COMPLETED)
+    return services.cancel_link(request.user, reason="user", actor=request.user)
 
 
 def cancel(request: HttpRequest) -> bool:

@@ -164,13 +164,29 @@ NOT_COMPLETED = completion.NOT_COMPLETED
 CANNOT_DISABLE = _("Cannot disable authenticator.")
 
 
-def _probe_nia(link: Link, message) -> None:
-    """Make sure NIA answers before the citizen's own path ends anything: an idempotent
+def ensure_nia_answers(user: User, message, *, security_key=None, klic_device=None) -> None:
+    """Before the citizen's own path ends something at NIA (Remove access, removing a
+    registered authenticator, the two-factor reset): NiaUnavailable(`message`) when NIA cannot
+    be reached, so that the path refuses and changes nothing. With `security_key`/`klic_device`,
+    only when that authenticator is registered with NIA.
+
+    Called outside any transaction (by the flows, before their services): it calls NIA, and the
+    embedded simulator answers from the same database. The proof is an idempotent
     TR_EVIDENCE_VIP_ZMENA of a registration to the state NIA holds already (a no-op there).
-    NiaUnavailable(`message`) when NIA cannot be reached: the caller changes nothing."""
-    registration = link.registrations.filter(
-        at_nia__in=(RegistrationState.ACTIVE, RegistrationState.INACTIVE)
+    Should NIA go down right after it, the path's change is still one the task converges."""
+    link = Link.objects.filter(
+        user=user, state__in=(LinkState.ACTIVE, LinkState.ACTIVATING)
     ).first()
+    if link is None:
+        return
+    held = link.registrations.filter(
+        at_nia__in=(RegistrationState.ACTIVE, RegistrationState.INACTIVE)
+    )
+    if security_key is not None or klic_device is not None:
+        chosen = {"security_key": security_key} if security_key else {"klic_device": klic_device}
+        if not held.filter(wanted=RegistrationState.ACTIVE, **chosen).exists():
+            return  # not registered with NIA: nothing to end there
+    registration = held.first()
     if registration is None:
         return  # nothing is held at NIA: nothing to end there
     state = (
@@ -181,7 +197,7 @@ def _probe_nia(link: Link, message) -> None:
             link.bsi, registration.identifier, completion.NIA_LEVELS[registration.level], state
         )
     except SystemRefused:
-        return  # NIA answered (it refused a no-op, e.g. the registration ended there): reachable
+        return  # NIA answered (it refused a no-op, e.g. the registration ended there)
     except (SystemUnavailable, SystemAnswerInvalid) as problem:
         raise NiaUnavailable(message) from problem
 
@@ -192,9 +208,8 @@ def end_registration(
     """An authenticator of `user` is being removed (in the caller's transaction): its
     registration with NIA ends, and with the last one registered, the link ends too.
 
-    For the citizen's own removal: NIA must answer first (NiaUnavailable with the help page's
-    "Cannot disable authenticator." — the caller's transaction then changes nothing). NIA is told
-    once the caller's transaction commits, and `completion.reconcile` repeats it until NIA
+    The citizen's own removal asks `ensure_nia_answers` first (outside the transaction). NIA is
+    told once the caller's transaction commits, and `completion.reconcile` repeats it until NIA
     confirms. Returns True when the link was cancelled with it (the page and the e-mail say so).
     """
     with transaction.atomic():
@@ -208,7 +223,6 @@ def end_registration(
         ).first()
         if registration is None:
             return False
-        _probe_nia(link, CANNOT_DISABLE)
         if not registrations.exclude(pk=registration.pk).exists():
             return cancel_link(user, reason="last_authenticator_removed", actor=actor)
         Registration.objects.filter(pk=registration.pk).update(
@@ -240,16 +254,14 @@ def last_registered(security_key=None, klic_device=None) -> bool:
     return not others.exclude(pk=found.pk).exists()
 
 
-def cancel_link(
-    user: User, *, reason: str, actor: User | None = None, nia_must_answer: bool = False
-) -> bool:
+def cancel_link(user: User, *, reason: str, actor: User | None = None) -> bool:
     """Cancel the user's link to NIA, in whatever state it is.
 
     `reason` names why, for the audit record: "user", "two_factor_reset", "key_removed",
     "helpdesk"… `actor` is who caused it; None is the system. Every path that ends a link comes
-    here. With `nia_must_answer` (the citizen's own paths: Remove access, removing the last
-    key, the two-factor reset) NIA must answer first, else NiaUnavailable and nothing changes;
-    without it (the helpdesk, a death in the register) the link ends here at once, whatever NIA.
+    here. The citizen's own paths (Remove access, removing the last key, the two-factor reset)
+    ask `ensure_nia_answers` first and refuse while NIA is down; the helpdesk's and the
+    register's (a death) end the link here at once, whatever NIA.
 
     Runs in the caller's transaction, and is idempotent (no open link, or one ending already:
     nothing to do). Returns True when a link was cancelled, so that the caller can tell the user.
@@ -267,8 +279,6 @@ def cancel_link(
         if link.state in NOT_AT_NIA:
             _end(link, LinkState.CANCELLED, reason, actor=actor, evidence={})
             return True
-        if nia_must_answer:
-            _probe_nia(link, NOT_COMPLETED)
         link.registrations.update(wanted=RegistrationState.ENDED, updated_at=timezone.now())
         link.state, link.ended_at, link.end_reason = LinkState.ENDING, timezone.now(), reason
         link.save(update_fields=["state", "ended_at", "end_reason"])

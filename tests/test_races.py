@@ -476,7 +476,7 @@ def restore_state_systems(systems: dict, timeout: float) -> None:
     settings.STATE_SYSTEMS, settings.STATE_SYSTEMS_TIMEOUT_SECONDS = systems, timeout
 
 
-def prepare_linking(username: str, *, verified: bool = False) -> dict:
+def prepare_linking(username: str, *, verified: bool = False, active: bool = False) -> dict:
     """An account ready to ask for access (a complete profile, MojeID Klíč), a browser session
     signed in a moment ago with password and Klíč; with `verified`, its request already verified
     by the register (as after Czech POINT), for Complete."""
@@ -498,6 +498,10 @@ def prepare_linking(username: str, *, verified: bool = False) -> dict:
         )
         person = nia.match_person(citizen.first_names, citizen.last_name, citizen.birth_date)
         link_services.verify(link.pk, person, document="id_card", evidence={"provision": 0})
+        if active:
+            from nia_link import completion
+
+            completion.complete(user, actor=user)
     user.otp_device = device  # signed in with the second factor: the re-authentication is fresh
     client = Client()
     client.force_login(user)
@@ -573,5 +577,24 @@ def test_complete_clicked_at_once_completes_once(portal):
         effects = portal.call(f"{HERE}:linking_effects", username="dokoncujici")
         assert effects["links"] == ["active"] and effects["activated"] == 1
         assert len(effects["registrations"]) == 1 and effects["at_nia"] == 1
+    finally:
+        portal.call(f"{HERE}:restore_state_systems", **before)
+
+
+def test_remove_access_clicked_at_once_removes_it_once(portal):
+    served_at = f"http://{portal.host}" if hasattr(portal, "host") else portal.browser().base_url
+    before = portal.call(f"{HERE}:point_state_systems_at", url=served_at)
+    try:
+        browser = linking_browser(portal, "odebirajici", verified=True, active=True)
+        path = "/settings/public-administration/remove/"
+        token = browser.csrf_token(path)
+        remove = browser.later("POST", path, data={"csrfmiddlewaretoken": token})
+
+        responses = race([remove] * 6)
+
+        assert_no_server_error(responses, portal.log)
+        assert statuses(responses) == [302] * 6
+        effects = portal.call(f"{HERE}:linking_effects", username="odebirajici")
+        assert effects["links"] == ["cancelled"] and effects["cancelled"] == 1
     finally:
         portal.call(f"{HERE}:restore_state_systems", **before)

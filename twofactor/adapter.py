@@ -16,14 +16,22 @@ from accounts.models import User
 
 
 class TwoFactorAdapter:
-    def factors_reset(self, user: User, *, actor: User | None, wait_for_nia: bool = True) -> bool:
+    def ensure_linked_services_answer(
+        self, user: User, *, security_key=None, klic_device=None
+    ) -> None:
+        """Before the user removes an authenticator (`security_key`/`klic_device`) or resets
+        every factor (neither): raise `twofactor.exceptions.LinkedServiceUnavailable` (with the
+        service's words) when a service above that must hear of it (NIA) cannot be reached, so
+        that nothing is changed. Called by the flows outside any transaction."""
+
+    def factors_reset(
+        self, user: User, *, actor: User | None, reason: str = "two_factor_reset"
+    ) -> bool:
         """Every second factor of `user` is being removed, inside the caller's transaction.
-        `wait_for_nia`: the citizen's own reset refuses while NIA is down; the helpdesk's
-        (False) goes on and NIA is told later.
 
         Returns True when something the user must hear of ended with them (their NIA link), so
-        that the e-mail can say so. Raises `twofactor.exceptions.LinkedServiceUnavailable` to
-        refuse: the caller's transaction then changes nothing, and the user may try again.
+        that the e-mail can say so. `reason` tells the citizen's own reset from the helpdesk's
+        login reset, for the audit.
         """
         return False
 
@@ -32,8 +40,7 @@ class TwoFactorAdapter:
     ) -> bool:
         """A security key or the MojeID Klíč of `user` is being removed, inside the caller's
         transaction (before it is deleted). Returns True when the NIA link ended with it (the
-        page and the e-mail say so). Raises `LinkedServiceUnavailable` to refuse: the caller's
-        transaction then changes nothing."""
+        page and the e-mail say so)."""
         return False
 
     def removal_ends_link(self, *, security_key=None, klic_device=None) -> bool:

@@ -15,6 +15,7 @@ from accounts.models import User
 from accounts.reauth import raise_if_reauthentication_required
 
 from . import services
+from .adapter import get_adapter
 from .exceptions import TooManyKeys
 from .internal import webauthn
 from .internal.attestation import MalformedRegistration, parse_registration
@@ -100,8 +101,10 @@ def rename(request: HttpRequest, key: SecurityKey, name) -> None:
 
 
 def remove(request: HttpRequest, key: SecurityKey) -> None:
-    """The owner removes a key."""
+    """The owner removes a key. A key registered with NIA needs NIA to answer first (outside the
+    removal's transaction): LinkedServiceUnavailable, and nothing is removed, while it cannot."""
     raise_if_reauthentication_required(request)
+    get_adapter().ensure_linked_services_answer(request.user, security_key=key)
     services.remove_key(key, actor=request.user, request=request)
 
 

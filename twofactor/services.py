@@ -169,8 +169,8 @@ def remove_key(
 ) -> None:
     """Remove a key (by its owner, or by staff as `actor`); the owner is told by e-mail.
 
-    Its registration with NIA ends first (the NIA link's adapter; LinkedServiceUnavailable when
-    NIA cannot be told: nothing is removed)."""
+    Its registration with NIA ends with it (the NIA link's adapter; the flow has asked NIA to
+    answer first)."""
     with transaction.atomic():
         user, name = key.user, key.name
         get_adapter().authenticator_removed(

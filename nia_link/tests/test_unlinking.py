@@ -134,9 +134,7 @@ def test_the_two_factor_reset_s_cancel_refuses_while_nia_is_down(active, setting
     settings.GOVSIM_OUTAGES = ["nia"]
 
     with pytest.raises(NiaUnavailable):
-        services.cancel_link(
-            active.user, reason="two_factor_reset", actor=None, nia_must_answer=True
-        )
+        services.ensure_nia_answers(active.user, services.NOT_COMPLETED)
 
     assert Link.objects.get(pk=active.pk).state == LinkState.ACTIVE
 

@@ -18,6 +18,7 @@ from accounts.models import User
 from accounts.reauth import ReauthenticationRequired, raise_if_reauthentication_required
 
 from .. import flows as key_flows
+from ..adapter import get_adapter
 from ..exceptions import KlicNotUsable, NoOtherFactor
 from ..models import KlicActivation, KlicDevice
 from . import services
@@ -92,6 +93,8 @@ def remove(request: HttpRequest) -> bool:
     device = services.active_device(user) or user.klic_devices.first()
     if device is None:
         return False
+    # A Klíč registered with NIA needs NIA to answer first, outside the removal's transaction.
+    get_adapter().ensure_linked_services_answer(user, klic_device=device)
     services.remove_device(device, actor=user, request=request)
     return True
 

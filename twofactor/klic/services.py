@@ -207,7 +207,7 @@ def remove_device(device: KlicDevice, *, actor: Actor, request: HttpRequest | No
     """
     with transaction.atomic():
         user = device.user
-        # Its registration with NIA ends first (LinkedServiceUnavailable: nothing is removed).
+        # Its registration with NIA ends with it (the flow has asked NIA to answer first).
         get_adapter().authenticator_removed(
             user, klic_device=device, actor=user if actor is SELF else actor
         )

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from accounts import ratelimit
 from accounts.models import User
 
+from ..adapter import get_adapter
 from ..models import TwoFactorReset
 from . import services
 
@@ -23,6 +24,9 @@ def start(request: HttpRequest, user: User) -> TwoFactorReset:
 
 
 def complete(request: HttpRequest, reset: TwoFactorReset, **answers: str) -> None:
-    """Check the answers (see `services.do_complete_reset`); limited per client too."""
+    """Check the answers (see `services.do_complete_reset`); limited per client too. A service
+    above that must hear of the reset (NIA) is asked first, outside the reset's transaction:
+    LinkedServiceUnavailable, and nothing changes, while it cannot be reached."""
     ratelimit.hit_address(request, "two-factor-reset-attempt", limit=ATTEMPTS_PER_ADDRESS_PER_HOUR)
+    get_adapter().ensure_linked_services_answer(reset.user)
     services.do_complete_reset(reset, **answers, request=request)

@@ -252,7 +252,7 @@ def reset_login(user: User, *, actor: User, request: HttpRequest) -> bool:
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).exists()
         keys, klic_count = _remove_every_factor(user)
-        nia_link_cancelled = get_adapter().factors_reset(user, actor=actor, wait_for_nia=False)
+        nia_link_cancelled = get_adapter().factors_reset(user, actor=actor, reason="login_reset")
         end_other_sessions(user)
         record(
             AuditEvent.Kind.TWO_FACTOR_RESET,
@@ -280,7 +280,8 @@ def _complete(reset: TwoFactorReset, *, request: HttpRequest | None) -> None:
     user = reset.user
     now = timezone.now()
     keys, klic_count = _remove_every_factor(user)
-    # May raise LinkedServiceUnavailable: the caller's transaction then undoes all of the above.
+    # The flow asked NIA first (outside this transaction): the link ends here, NIA is told after
+    # commit and by the reconciling task until it confirms.
     nia_link_cancelled = get_adapter().factors_reset(user, actor=None)
     reset.completed_at = now
     reset.save(update_fields=["completed_at"])

@@ -85,8 +85,7 @@ def cancelled(monkeypatch):
     """Stands in for the NIA hook; lists the calls it got."""
     calls = []
 
-    def cancel_link(user, *, reason, actor=None, nia_must_answer=False):
-        assert nia_must_answer, "the citizen's own reset waits for NIA's answer"
+    def cancel_link(user, *, reason, actor=None):
         calls.append((user.pk, reason, actor))
         return False
 
@@ -175,9 +174,7 @@ def test_the_full_reset_removes_every_second_factor_and_signs_in(
 def test_a_cancelled_nia_link_is_mentioned_in_the_e_mail(
     client, with_factors, deliver, monkeypatch
 ):
-    monkeypatch.setattr(
-        nia_link, "cancel_link", lambda user, *, reason, actor=None, nia_must_answer=False: True
-    )
+    monkeypatch.setattr(nia_link, "cancel_link", lambda user, *, reason, actor=None: True)
 
     client.post(CONFIRM, answers(client, with_factors, deliver))
 
@@ -199,7 +196,7 @@ def test_the_real_nia_hook_is_called(client, with_factors, deliver, monkeypatch)
 
     client.post(CONFIRM, answers(client, with_factors, deliver))
 
-    assert calls == [{"reason": "two_factor_reset", "actor": None, "nia_must_answer": True}]
+    assert calls == [{"reason": "two_factor_reset", "actor": None}]
 
 
 def mangled(value: str) -> str:
@@ -417,16 +414,21 @@ def test_answers_are_rate_limited(client, with_factors, deliver, monkeypatch):
 
 
 def test_nia_unreachable_changes_nothing(client, with_factors, deliver, monkeypatch):
-    def unreachable(user, *, reason, actor=None, nia_must_answer=False):
-        raise NiaUnavailable
+    def unreachable(user, message, **authenticator):
+        raise NiaUnavailable(message)
 
-    monkeypatch.setattr(nia_link, "cancel_link", unreachable)
+    # The reset asks NIA first, outside its transaction (`ensure_nia_answers`).
+    monkeypatch.setattr(nia_link, "ensure_nia_answers", unreachable)
     right = answers(client, with_factors, deliver)
 
     response = client.post(CONFIRM, right)
 
     assert response.status_code == 503
-    assert "(NIA) cannot be reached" in response.content.decode()
+    # The help page's words for the link, on the reset page too.
+    assert (
+        "It is not possible to complete the access to public administration services."
+        in response.content.decode()
+    )
     assert factors_of(with_factors) == (2, 1, 1)
     reset = TwoFactorReset.objects.get(user=with_factors)
     assert reset.completed_at is None and reset.failed_attempts == 0
