@@ -250,3 +250,43 @@ def test_remove_access_and_a_key_removal_at_once_end_in_one_consistent_state(
     assert link.state == LinkState.CANCELLED
     assert at_nia() == {"Ukonceny": 2}, "nothing stays active at NIA"
     assert not Profile.objects.get(pk=active.user_id).is_locked
+
+
+@pytest.mark.parametrize("nia_up", [True, False], ids=["nia-up", "nia-down"])
+def test_the_two_factor_reset_page_with_an_active_link(active, settings, deliver, nia_up):
+    from django.test import Client
+
+    from twofactor.reset.tests.test_reset import CONFIRM, answers
+
+    if not nia_up:
+        settings.GOVSIM_OUTAGES = ["nia"]
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+
+    response = client.post(CONFIRM, answers(client, active.user, deliver))
+    settings.GOVSIM_OUTAGES = []
+
+    link = Link.objects.get(pk=active.pk)
+    if nia_up:
+        assert response.status_code == 302
+        assert (link.state, link.end_reason) == (LinkState.CANCELLED, "two_factor_reset")
+        assert at_nia() == {"Ukonceny": 2}
+        assert not SecurityKey.objects.filter(user=active.user).exists()
+    else:
+        assert response.status_code == 503 and NOT_COMPLETED in response.content.decode()
+        assert link.state == LinkState.ACTIVE and at_nia() == {"Aktivni": 2}
+        assert SecurityKey.objects.filter(user=active.user).exists(), "every factor is kept"
+
+
+def test_removing_mojeid_klic_as_the_last_registered_asks_first_and_ends_the_link(browser, active):
+    key = SecurityKey.objects.get(user=active.user)
+    browser.post(f"/settings/keys/{key.pk}/remove/")
+
+    section = browser.get("/settings/").content.decode()
+    page = browser.get("/settings/klic/remove/").content.decode()
+    browser.post("/settings/klic/remove/")
+
+    assert 'href="/settings/klic/remove/"' in section, "a link to the question, not a button"
+    assert "It is the last authenticator registered" in page
+    link = Link.objects.get(pk=active.pk)
+    assert (link.state, link.end_reason) == (LinkState.CANCELLED, "last_authenticator_removed")
+    assert at_nia() == {"Ukonceny": 2}

@@ -25,6 +25,7 @@ from accounts.reauth import sensitive_change
 from mojeid.qr import qr_svg
 
 from .. import flows as key_flows
+from ..adapter import get_adapter as twofactor_adapter
 from ..exceptions import (
     KlicNotUsable,
     LinkedServiceUnavailable,
@@ -130,17 +131,32 @@ def confirm(request: HttpRequest) -> HttpResponse:
 
 @sensitive_change(gettext_lazy("You are removing MojeID Klíč."))
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def remove(request: HttpRequest) -> HttpResponse:
-    """Remove the user's app (the flow asks for a fresh re-authentication)."""
+    """Remove the user's app (the flow asks for a fresh re-authentication). GET asks first: the
+    settings page links here when the app is the last authenticator registered with NIA, and
+    the page says that removing it removes the access to public administration services."""
+    device = services.active_device(request.user)
+    if request.method == "GET":
+        if device is None:
+            return _settings_section()
+        return render(request, "twofactor/klic/remove.html", _removal_context(device))
     try:
         removed = flows.remove(request)
     except LinkedServiceUnavailable as problem:  # NIA cannot be told: nothing was removed
-        messages.error(request, str(problem.message))
-        return _settings_section()
+        context = {**_removal_context(device), "error": problem.message}
+        return render(request, "twofactor/klic/remove.html", context, status=503)
     if removed:
         messages.success(request, _("MojeID Klíč is removed from your account."))
     return _settings_section()
+
+
+def _removal_context(device) -> dict:
+    return {
+        "device": device,
+        "ends_link": device is not None
+        and twofactor_adapter().removal_ends_link(klic_device=device),
+    }
 
 
 @sensitive_change(gettext_lazy("You are unblocking MojeID Klíč."))

@@ -29,3 +29,9 @@ def key_access(key) -> str:
     if at_nia:
         return at_nia
     return "get" if key_eligible(key, SUBSTANTIAL) else "not_available"
+
+
+@register.simple_tag
+def klic_removal_ends_link(device) -> bool:
+    """Whether removing this MojeID Klíč would end the NIA link (the last one registered)."""
+    return device is not None and get_adapter().removal_ends_link(klic_device=device)
