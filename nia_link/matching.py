@@ -17,26 +17,22 @@ stops where it is and the next run goes on from the saved cursor.
 
 from dataclasses import asdict, dataclass
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from . import feeds
 from .clients import isds, nia, rob
 from .exceptions import IllegalTransition, SystemRefused
 from .internal import codes
 from .internal.eligibility import MESSAGES
-from .models import FeedCursor, Link, LinkState, Route, Unmatched, UnmatchedSource
+from .models import Link, LinkState, Route, Unmatched, UnmatchedSource
 from .services import fail, verify
 
 PROVISIONS_FEED = "rob.provisions"
 MESSAGES_FEED = "isds.messages"
-RUNNING = "nia_link:match_provisions:running"
-MESSAGES_RUNNING = "nia_link:match_messages:running"
 #: The only box type whose sender may verify: a non-business natural person's.
 NATURAL_PERSON_BOX = "FO"
-# A run that crashed without letting go is taken over after this long.
-RUN_TIMEOUT_SECONDS = 30 * 60
 
 
 @dataclass
@@ -55,45 +51,30 @@ class MatchReport:
 
 
 def match_provisions() -> MatchReport:
-    """Read the provisions filed for MojeID since the saved cursor and verify their requests.
+    """Read the provisions filed for MojeID since the saved cursor and verify their requests
+    (one run at a time: `feeds.read`)."""
 
-    One run at a time: beat starts one every half minute, and a long backlog must not be read
-    by several runs at once (each would call NIA for the same people). A run that finds
-    another going reads nothing and says so (`busy`).
-    """
-    if not cache.add(RUNNING, True, RUN_TIMEOUT_SECONDS):
-        return MatchReport(busy=True)
-    try:
-        return _match_provisions()
-    finally:
-        cache.delete(RUNNING)
+    def next_page(after: int) -> tuple[list, int, bool]:
+        page = rob.provisions(after=after)
+        return page.provisions, page.cursor, page.has_more
 
-
-def _match_provisions() -> MatchReport:
-    report = MatchReport()
-    cursor, _ = FeedCursor.objects.get_or_create(feed=PROVISIONS_FEED)
-    report.cursor = cursor.position
-    while True:
-        page = rob.provisions(after=report.cursor)
-        for provision in page.provisions:
-            report.read += 1
-            outcome = _match_provision(provision)
-            setattr(report, outcome, getattr(report, outcome) + 1)
-        report.cursor = page.cursor
-        # Only now, the whole page processed: a crash before this line re-reads the page.
-        FeedCursor.objects.filter(pk=cursor.pk).update(position=page.cursor)
-        if not page.has_more or not page.provisions:
-            return report
+    return feeds.read(
+        PROVISIONS_FEED,
+        MatchReport(),
+        next_page,
+        lambda provisions: (_match_provision(provision) for provision in provisions),
+    )
 
 
-def _open_link(code: str | None, route: str) -> Link | None:
+def _link_with_code(code: str | None, route: str) -> Link | None:
+    """The link (open or ended) whose request code this is, on this route."""
     return Link.objects.filter(request_code=code, route=route).first() if code else None
 
 
 def _match_provision(provision: rob.Provision) -> str:
     """Verify the request `provision` answers; the report's field to count it in."""
     evidence = {"provision": provision.id, "office": provision.office}
-    link = _open_link(codes.canonical(provision.request_code), Route.CZECH_POINT)
+    link = _link_with_code(codes.canonical(provision.request_code), Route.CZECH_POINT)
     if link is None:
         return _keep(provision, "unknown_code")
     if link.state == LinkState.VERIFIED and link.register_data is not None:
@@ -146,33 +127,26 @@ def _match_person(first_names, last_name, birth_date, **more) -> nia.Person | No
 
 def match_messages() -> MatchReport:
     """Read the messages MojeID's data box received since the saved cursor and verify (or fail)
-    the requests whose codes they carry. One run at a time, like `match_provisions`."""
-    if not cache.add(MESSAGES_RUNNING, True, RUN_TIMEOUT_SECONDS):
-        return MatchReport(busy=True)
-    try:
-        report = MatchReport()
-        cursor, _ = FeedCursor.objects.get_or_create(feed=MESSAGES_FEED)
-        report.cursor = cursor.position
-        while True:
-            page = isds.received(after=report.cursor)
-            for message in page.messages:
-                report.read += 1
-                outcome = _match_message(message)
-                setattr(report, outcome, getattr(report, outcome) + 1)
-            report.cursor = page.cursor
-            # Only now, the whole page processed (answers sent): a crash re-reads the page.
-            FeedCursor.objects.filter(pk=cursor.pk).update(position=page.cursor)
-            if not page.has_more or not page.messages:
-                return report
-    finally:
-        cache.delete(MESSAGES_RUNNING)
+    the requests whose codes they carry (one run at a time: `feeds.read`)."""
+
+    def next_page(after: int) -> tuple[list, int, bool]:
+        page = isds.received(after=after)
+        return page.messages, page.cursor, page.has_more
+
+    return feeds.read(
+        MESSAGES_FEED,
+        MatchReport(),
+        next_page,
+        lambda messages: (_match_message(message) for message in messages),
+    )
 
 
 def _match_message(message: isds.Message) -> str:
     """Verify or fail the request `message` answers, and answer its sender; the report's field."""
     found = codes.find_in_text(f"{message.subject}\n{message.text}")
     link = next(
-        (link for code in found if (link := _open_link(code, Route.DATA_BOX)) is not None), None
+        (link for code in found if (link := _link_with_code(code, Route.DATA_BOX)) is not None),
+        None,
     )
     if link is None:
         return _keep_message(message, "unknown_code", found)

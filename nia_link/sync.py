@@ -16,7 +16,6 @@ event twice changes nothing the second time. An event about a person the portal 
 
 from dataclasses import asdict, dataclass
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,14 +23,13 @@ from accounts.models import Profile
 from accounts.notifications import tell
 from accounts.services.profile import apply_register_data
 
+from . import feeds
 from .clients import nia
 from .completion import profile_data
-from .models import FeedCursor, Link, LinkState, Registration, RegistrationState
+from .models import Link, LinkState, Registration, RegistrationState
 from .services import cancel_link, register_data
 
 NOTIFICATIONS_FEED = "nia.notifications"
-RUNNING = "nia_link:sync:running"
-RUN_TIMEOUT_SECONDS = 30 * 60
 #: Links whose person the register keeps the portal informed of.
 FOLLOWED_STATES = (LinkState.VERIFIED, LinkState.ACTIVATING, LinkState.ACTIVE)
 #: NIA's authenticator states as a registration records them.
@@ -60,33 +58,26 @@ class SyncReport:
 
 
 def sync_with_register() -> SyncReport:
-    """Read NIA's events since the saved cursor and apply them. One run at a time."""
-    if not cache.add(RUNNING, True, RUN_TIMEOUT_SECONDS):
-        return SyncReport(busy=True)
-    try:
-        report = SyncReport()
-        cursor, _ = FeedCursor.objects.get_or_create(feed=NOTIFICATIONS_FEED)
-        report.cursor = cursor.position
-        while True:
-            page = nia.notifications(after=report.cursor)
-            # One query a page for whom the portal links: most events are about other people.
-            followed = set(
-                Link.objects.filter(
-                    bsi__in={notification.bsi for notification in page.notifications},
-                    state__in=FOLLOWED_STATES,
-                ).values_list("bsi", flat=True)
-            )
-            for notification in page.notifications:
-                report.read += 1
-                outcome = _apply(notification) if notification.bsi in followed else "skipped"
-                setattr(report, outcome, getattr(report, outcome) + 1)
-            report.cursor = page.last_id
-            # Only now, the whole page applied: a crash before this line reads the page again.
-            FeedCursor.objects.filter(pk=cursor.pk).update(position=page.last_id)
-            if not page.has_more or not page.notifications:
-                return report
-    finally:
-        cache.delete(RUNNING)
+    """Read NIA's events since the saved cursor and apply them (one run at a time:
+    `feeds.read`)."""
+
+    def next_page(after: int) -> tuple[list, int, bool]:
+        page = nia.notifications(after=after)
+        return page.notifications, page.last_id, page.has_more
+
+    return feeds.read(NOTIFICATIONS_FEED, SyncReport(), next_page, _apply_page)
+
+
+def _apply_page(notifications: list[nia.Notification]):
+    # One query a page for whom the portal links: most events are about other people.
+    followed = set(
+        Link.objects.filter(
+            bsi__in={notification.bsi for notification in notifications},
+            state__in=FOLLOWED_STATES,
+        ).values_list("bsi", flat=True)
+    )
+    for notification in notifications:
+        yield _apply(notification) if notification.bsi in followed else "skipped"
 
 
 def _apply(notification: nia.Notification) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from . import http
-from .rob import Address
+from .rob import Address, address_from
 
 PAGE_SIZE = 100
 
@@ -80,17 +80,7 @@ def _identity(system: http.System, item: dict) -> Identity | None:
         first_names=http.field(system, published, "first_names", str),
         last_name=http.field(system, published, "last_name", str),
         birth_date=http.date_field(system, published, "birth_date") if birth_date else None,
-        address=None
-        if address is None
-        else Address(
-            street=http.field(system, address, "street", str),
-            house_number=http.field(system, address, "house_number", str),
-            orientation_number=http.field(system, address, "orientation_number", str),
-            municipality_part=http.field(system, address, "municipality_part", str),
-            municipality=http.field(system, address, "municipality", str),
-            postal_code=http.field(system, address, "postal_code", str),
-            address_point_code=http.optional(system, address, "address_point_code", int),
-        ),
+        address=None if address is None else address_from(system, address),
     )
 
 

@@ -97,14 +97,19 @@ def citizen(identifier: str) -> Citizen | None:
         birth_place=http.field(system, answer, "birth_place", str),
         citizenship=http.field(system, answer, "citizenship", str),
         residence_type=http.field(system, answer, "residence_type", str),
-        address=Address(
-            street=http.field(system, address, "street", str),
-            house_number=http.field(system, address, "house_number", str),
-            orientation_number=http.field(system, address, "orientation_number", str),
-            municipality_part=http.field(system, address, "municipality_part", str),
-            municipality=http.field(system, address, "municipality", str),
-            postal_code=http.field(system, address, "postal_code", str),
-            address_point_code=http.optional(system, address, "address_point_code", int),
-        ),
+        address=address_from(system, address),
         deceased=http.field(system, answer, "deceased", bool),
+    )
+
+
+def address_from(system: http.System, data: dict) -> Address:
+    """An address as the register's API and the data box system's give it (the same fields)."""
+    return Address(
+        street=http.field(system, data, "street", str),
+        house_number=http.field(system, data, "house_number", str),
+        orientation_number=http.field(system, data, "orientation_number", str),
+        municipality_part=http.field(system, data, "municipality_part", str),
+        municipality=http.field(system, data, "municipality", str),
+        postal_code=http.field(system, data, "postal_code", str),
+        address_point_code=http.optional(system, data, "address_point_code", int),
     )

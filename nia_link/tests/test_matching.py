@@ -4,44 +4,25 @@ happens when a page is read twice, a code is unknown, or NIA is down."""
 
 import pytest
 
-from accounts.models import AuditEvent, Profile
+from accounts.models import AuditEvent
 from govsim.models import StaffMember
-from govsim.nia import seed as nia_seed
 from govsim.nia import services as nia_services
 from govsim.nia.models import ServiceProvider
-from govsim.rob import seed as rob_seed
 from govsim.rob import services as rob_services
 from govsim.rob.models import Recipient
 from govsim.rob.tests.factories import make_citizen, make_clerk
-from nia_link import matching, services
+from nia_link import feeds, matching, services
 from nia_link.exceptions import SystemUnavailable
 from nia_link.internal import codes
 from nia_link.models import FeedCursor, Link, LinkState, Unmatched
-from twofactor.models import KlicDevice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def systems(live_server, settings):
-    """The simulated register and NIA on a live server, with the portal's accounts there."""
-    rob_seed.seed_portal()
-    nia_seed.seed(live_server.url)
-    settings.STATE_SYSTEMS = {
-        name: {**entry, "url": f"{live_server.url}/sim/{name}/api/v1/"}
-        for name, entry in settings.STATE_SYSTEMS.items()
-    }
-    settings.STATE_SYSTEMS_TIMEOUT_SECONDS = 5
-
-
-@pytest.fixture
-def requested(make_user):
+def requested(make_applicant):
     """Jana's request to be verified at Czech POINT."""
-    user = make_user("jana")
-    Profile.objects.filter(pk=user.pk).update(
-        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
-    )
-    KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
+    user = make_applicant("jana")
     return services.start_request(user, level="substantial", route="czech_point", actor=user)
 
 
@@ -57,7 +38,7 @@ def file_at_the_desk(code: str, **citizen_fields):
     return citizen, provision
 
 
-def test_a_filed_request_is_verified_as_the_person_nia_knows(systems, requested, deliver):
+def test_a_filed_request_is_verified_as_the_person_nia_knows(state_systems, requested, deliver):
     citizen, provision = file_at_the_desk(requested.request_code)
 
     report = matching.match_provisions()
@@ -80,7 +61,7 @@ def test_a_filed_request_is_verified_as_the_person_nia_knows(systems, requested,
     assert FeedCursor.objects.get(feed=matching.PROVISIONS_FEED).position == provision.pk
 
 
-def test_a_page_read_twice_changes_nothing(systems, requested):
+def test_a_page_read_twice_changes_nothing(state_systems, requested):
     file_at_the_desk(requested.request_code)
     matching.match_provisions()
     FeedCursor.objects.update(position=0)  # as after a crash before the cursor was saved
@@ -93,7 +74,9 @@ def test_a_page_read_twice_changes_nothing(systems, requested):
     assert matching.match_provisions().read == 0, "the saved cursor reads on"
 
 
-def test_codes_the_portal_never_issued_or_cancelled_are_kept_for_the_helpdesk(systems, requested):
+def test_codes_the_portal_never_issued_or_cancelled_are_kept_for_the_helpdesk(
+    state_systems, requested
+):
     services.cancel_link(requested.user, reason="user", actor=requested.user)
     _, stray = file_at_the_desk(codes.new_code())
     _, late = file_at_the_desk(requested.request_code, first_names="Petra")
@@ -111,7 +94,7 @@ def test_codes_the_portal_never_issued_or_cancelled_are_kept_for_the_helpdesk(sy
 
 @pytest.mark.parametrize("residence", ["foreigner_permanent", "foreigner_temporary"])
 def test_a_foreigner_with_permanent_or_temporary_residence_is_verified(
-    systems, requested, residence
+    state_systems, requested, residence
 ):
     file_at_the_desk(requested.request_code, residence_type=residence, citizenship="UA")
 
@@ -122,7 +105,7 @@ def test_a_foreigner_with_permanent_or_temporary_residence_is_verified(
     assert link.register_data["residence_type"] == residence
 
 
-def test_a_person_without_residence_ends_the_request_as_failed(systems, requested, deliver):
+def test_a_person_without_residence_ends_the_request_as_failed(state_systems, requested, deliver):
     file_at_the_desk(requested.request_code, residence_type="none")
 
     report = matching.match_provisions()
@@ -133,7 +116,9 @@ def test_a_person_without_residence_ends_the_request_as_failed(systems, requeste
     assert "no permanent residence" in emails[0].body
 
 
-def test_while_nia_is_down_nothing_moves_and_the_next_run_catches_up(systems, requested, settings):
+def test_while_nia_is_down_nothing_moves_and_the_next_run_catches_up(
+    state_systems, requested, settings
+):
     file_at_the_desk(requested.request_code)
     settings.GOVSIM_OUTAGES = ["nia"]
 
@@ -146,14 +131,14 @@ def test_while_nia_is_down_nothing_moves_and_the_next_run_catches_up(systems, re
     assert matching.match_provisions().verified == 1
 
 
-def test_a_run_that_finds_another_going_reads_nothing(systems, requested):
+def test_a_run_that_finds_another_going_reads_nothing(state_systems, requested):
     from django.core.cache import cache
 
     file_at_the_desk(requested.request_code)
-    cache.add(matching.RUNNING, True)
+    cache.add(feeds.running_key(matching.PROVISIONS_FEED), True)
 
     busy = matching.match_provisions()
-    cache.delete(matching.RUNNING)
+    cache.delete(feeds.running_key(matching.PROVISIONS_FEED))
     done = matching.match_provisions()
 
     assert (busy.busy, busy.read) == (True, 0)
