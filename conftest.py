@@ -112,3 +112,41 @@ def client():
     from django.test import Client
 
     return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
+def make_applicant(make_user):
+    """make_applicant("jana", **user_fields) → a user who may ask for access to public
+    administration services: a complete profile with a permanent address, and MojeID Klíč."""
+    from accounts.models import Profile
+    from twofactor.models import KlicDevice
+
+    def make(username: str = "jana", **fields):
+        user = make_user(username, **fields)
+        Profile.objects.filter(pk=user.pk).update(
+            street="Vinohradská 1511/230", city="Praha", postal_code="10000"
+        )
+        KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
+        return user
+
+    return make
+
+
+@pytest.fixture
+def state_systems(live_server, settings):
+    """The simulated register, data boxes and NIA on a live server, the portal's accounts there
+    and its clients pointed at them; the simulator's base address."""
+    from govsim.isds import seed as isds_seed
+    from govsim.nia import seed as nia_seed
+    from govsim.rob import seed as rob_seed
+
+    rob_seed.seed_portal()
+    isds_seed.seed_portal()
+    nia_seed.seed(live_server.url)
+    base = f"{live_server.url}/sim/"
+    settings.STATE_SYSTEMS = {
+        name: {**entry, "url": f"{base}{name}/api/v1/"}
+        for name, entry in settings.STATE_SYSTEMS.items()
+    }
+    settings.STATE_SYSTEMS_TIMEOUT_SECONDS = 5
+    return base

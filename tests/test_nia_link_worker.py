@@ -14,7 +14,6 @@ from govsim.rob.models import Recipient
 from govsim.rob.tests.factories import make_citizen, make_clerk
 from nia_link import services
 from nia_link.models import Link, LinkState
-from twofactor.models import KlicDevice
 
 from .test_outbox_worker import (  # noqa: F401 (fixtures)
     TASK_SUCCEEDED,
@@ -31,11 +30,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 def test_the_worker_verifies_a_filed_request_and_mails_the_citizen(request, live_server):
     rob_seed.seed_portal()
     nia_seed.seed(live_server.url)
-    user = request.getfixturevalue("make_user")("jana")
-    Profile.objects.filter(pk=user.pk).update(
-        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
-    )
-    KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
+    user = request.getfixturevalue("make_applicant")("jana")
     link = services.start_request(user, level="substantial", route="czech_point", actor=user)
     rob_services.file_provision(
         recipient=Recipient.objects.get(),
@@ -75,11 +70,7 @@ def test_the_worker_verifies_a_data_box_message_sent_from_the_portal_s_link(requ
 
     isds_seed.seed_portal()
     nia_seed.seed(live_server.url)
-    user = request.getfixturevalue("make_user")("jana")
-    Profile.objects.filter(pk=user.pk).update(
-        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
-    )
-    KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
+    user = request.getfixturevalue("make_applicant")("jana")
     link = services.start_request(user, level="substantial", route="data_box", actor=user)
     citizen = make_citizen()
     person = Person(
@@ -158,11 +149,7 @@ def test_the_worker_brings_a_register_change_into_a_linked_profile(request, live
 
     rob_seed.seed_portal()
     nia_seed.seed(live_server.url)
-    user = request.getfixturevalue("make_user")("jana")
-    Profile.objects.filter(pk=user.pk).update(
-        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
-    )
-    KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
+    user = request.getfixturevalue("make_applicant")("jana")
     citizen = make_citizen()
     settings = request.getfixturevalue("settings")
     settings.STATE_SYSTEMS = {
@@ -219,12 +206,8 @@ def test_the_helpdesk_s_cancel_during_an_outage_converges_by_the_worker(request,
     rob_seed.seed_portal()
     nia_seed.seed(live_server.url)
     make_user = request.getfixturevalue("make_user")
-    user = make_user("jana")
+    user = request.getfixturevalue("make_applicant")("jana")
     operator = make_user("operator", email="operator@example.cz")
-    Profile.objects.filter(pk=user.pk).update(
-        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
-    )
-    KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
     citizen = make_citizen()
     settings.STATE_SYSTEMS = {
         name: {**entry, "url": f"{live_server.url}/sim/{name}/api/v1/"}

@@ -9,7 +9,6 @@ import pytest
 from govsim.isds import seed as isds_seed
 from govsim.isds import services as isds_services
 from govsim.isds.models import BoxAccess, BoxType, DataBox, Person, Role
-from govsim.rob import seed as rob_seed
 from govsim.rob import services as rob_services
 from govsim.rob.models import Recipient
 from govsim.rob.tests.factories import make_citizen, make_clerk
@@ -18,20 +17,6 @@ from nia_link.exceptions import SystemAnswerInvalid, SystemRefused, SystemUnavai
 from nia_link.internal import codes
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def systems(live_server, settings):
-    """The simulator's register and data boxes on a live server, with the portal's accounts."""
-    rob_seed.seed_portal()
-    isds_seed.seed_portal()
-    base = f"{live_server.url}/sim/"
-    settings.STATE_SYSTEMS = {
-        name: {**entry, "url": f"{base}{name}/api/v1/"}
-        for name, entry in settings.STATE_SYSTEMS.items()
-    }
-    settings.STATE_SYSTEMS_TIMEOUT_SECONDS = 5
-    return base
 
 
 def file_at_the_desk(citizen, code: str):
@@ -45,7 +30,7 @@ def file_at_the_desk(citizen, code: str):
     return provision
 
 
-def test_a_provision_filed_at_the_desk_and_the_citizen_it_names(systems):
+def test_a_provision_filed_at_the_desk_and_the_citizen_it_names(state_systems):
     citizen = make_citizen()
     code = codes.new_code()
     filed = file_at_the_desk(citizen, code)
@@ -67,13 +52,13 @@ def test_a_provision_filed_at_the_desk_and_the_citizen_it_names(systems):
     assert data.residence_type == "citizen" and data.deceased is False
 
 
-def test_a_citizen_without_a_provision_for_mojeid_is_none(systems):
+def test_a_citizen_without_a_provision_for_mojeid_is_none(state_systems):
     stranger = make_citizen(first_names="Karel")
 
     assert rob.citizen(str(stranger.identifier)) is None
 
 
-def test_a_message_to_mojeid_s_box_says_who_published_their_identity(systems):
+def test_a_message_to_mojeid_s_box_says_who_published_their_identity(state_systems):
     citizen = make_citizen()
     sender = Person.objects.create(
         username="jana", first_names="Jana", last_name="Nováková", citizen=citizen
@@ -104,7 +89,7 @@ def test_a_message_to_mojeid_s_box_says_who_published_their_identity(systems):
     assert identity.address.address_point_code == citizen.address_point_code
 
 
-def test_a_system_that_is_down_is_unavailable(systems, settings):
+def test_a_system_that_is_down_is_unavailable(state_systems, settings):
     settings.GOVSIM_OUTAGES = ["rob"]
 
     with pytest.raises(SystemUnavailable) as raised:
@@ -113,7 +98,7 @@ def test_a_system_that_is_down_is_unavailable(systems, settings):
     assert raised.value.system == "rob"
 
 
-def test_a_system_that_does_not_answer_is_unavailable(systems, settings):
+def test_a_system_that_does_not_answer_is_unavailable(state_systems, settings):
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]  # closed again when the block ends: nothing listens
@@ -126,7 +111,7 @@ def test_a_system_that_does_not_answer_is_unavailable(systems, settings):
         rob.provisions(after=0)
 
 
-def test_a_wrong_key_is_refused_with_the_system_s_reason(systems, settings):
+def test_a_wrong_key_is_refused_with_the_system_s_reason(state_systems, settings):
     settings.STATE_SYSTEMS = {
         **settings.STATE_SYSTEMS,
         "rob": {**settings.STATE_SYSTEMS["rob"], "key": "not-the-key"},
@@ -138,7 +123,7 @@ def test_a_wrong_key_is_refused_with_the_system_s_reason(systems, settings):
     assert raised.value.code == "unauthorized"
 
 
-def test_an_answer_that_is_not_json_is_invalid(systems, live_server):
+def test_an_answer_that_is_not_json_is_invalid(state_systems, live_server):
     portal = http.System("rob", f"{live_server.url}/", "key", 5)
 
     with pytest.raises(SystemAnswerInvalid):

@@ -11,7 +11,6 @@ from accounts.models import Profile
 from govsim.isds import seed as isds_seed
 from govsim.isds import services as isds_services
 from govsim.isds.models import BoxAccess, BoxType, DataBox, Message, Person, Role
-from govsim.nia import seed as nia_seed
 from govsim.rob.tests.factories import make_citizen
 from nia_link import matching, services
 from nia_link.exceptions import SystemUnavailable
@@ -22,25 +21,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def systems(live_server, settings):
-    """The simulated systems on a live server, with MojeID's box and its NIA registration."""
-    isds_seed.seed_portal()
-    nia_seed.seed(live_server.url)
-    settings.STATE_SYSTEMS = {
-        name: {**entry, "url": f"{live_server.url}/sim/{name}/api/v1/"}
-        for name, entry in settings.STATE_SYSTEMS.items()
-    }
-    settings.STATE_SYSTEMS_TIMEOUT_SECONDS = 5
-
-
-@pytest.fixture
-def requested(make_user):
+def requested(make_applicant):
     """Jana's request to be verified by her data box."""
-    user = make_user("jana")
-    Profile.objects.filter(pk=user.pk).update(
-        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
-    )
-    KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
+    user = make_applicant("jana")
     return services.start_request(user, level="substantial", route="data_box", actor=user)
 
 
@@ -81,7 +64,9 @@ def answers_in(box_id: str) -> list[Message]:
     return list(Message.objects.filter(recipient_box__box_id=box_id).order_by("pk"))
 
 
-def test_a_message_from_the_citizen_s_own_box_verifies_the_request(systems, requested, deliver):
+def test_a_message_from_the_citizen_s_own_box_verifies_the_request(
+    state_systems, requested, deliver
+):
     person = box_of()
     sent = send(person, requested.request_code)
 
@@ -106,7 +91,7 @@ def test_a_message_from_the_citizen_s_own_box_verifies_the_request(systems, requ
     assert FeedCursor.objects.get(feed=matching.MESSAGES_FEED).position == sent.pk
 
 
-def test_an_authorised_person_of_a_natural_person_s_box_verifies_too(systems, requested):
+def test_an_authorised_person_of_a_natural_person_s_box_verifies_too(state_systems, requested):
     send(box_of(role=Role.AUTHORISED), requested.request_code)
 
     assert matching.match_messages().verified == 1
@@ -114,7 +99,7 @@ def test_an_authorised_person_of_a_natural_person_s_box_verifies_too(systems, re
 
 @pytest.mark.parametrize("box_type", [BoxType.PFO, BoxType.PO, BoxType.OVM])
 def test_a_business_company_or_authority_box_fails_the_request_with_why(
-    systems, requested, deliver, box_type
+    state_systems, requested, deliver, box_type
 ):
     send(box_of(box_type), requested.request_code)
 
@@ -127,7 +112,9 @@ def test_a_business_company_or_authority_box_fails_the_request_with_why(
     assert "non-business natural person" in answers_in("jnov4k1")[0].text
 
 
-def test_a_sender_who_did_not_publish_their_identity_fails_the_request(systems, requested, deliver):
+def test_a_sender_who_did_not_publish_their_identity_fails_the_request(
+    state_systems, requested, deliver
+):
     send(box_of(), requested.request_code, publish=False)
 
     matching.match_messages()
@@ -138,7 +125,7 @@ def test_a_sender_who_did_not_publish_their_identity_fails_the_request(systems, 
     assert "publish your identity" in emails[0].body
 
 
-def test_a_deceased_sender_fails_the_request(systems, requested):
+def test_a_deceased_sender_fails_the_request(state_systems, requested):
     send(box_of(deceased=True, death_date=datetime.date(2026, 11, 1)), requested.request_code)
 
     matching.match_messages()
@@ -147,7 +134,7 @@ def test_a_deceased_sender_fails_the_request(systems, requested):
     assert (link.state, link.end_reason) == (LinkState.FAILED, "deceased")
 
 
-def test_a_page_read_twice_changes_nothing_and_answers_once(systems, requested, deliver):
+def test_a_page_read_twice_changes_nothing_and_answers_once(state_systems, requested, deliver):
     send(box_of(), requested.request_code)
     matching.match_messages()
     deliver()
@@ -164,7 +151,7 @@ def test_a_page_read_twice_changes_nothing_and_answers_once(systems, requested, 
 
 @pytest.mark.parametrize("code", ["never-issued", "cancelled", "czech-point"])
 def test_a_code_of_no_open_data_box_request_is_kept_for_the_helpdesk(
-    systems, requested, make_user, code
+    state_systems, requested, make_user, code
 ):
     if code == "never-issued":
         text_code = "ABCD-EFGH-JKMN"
@@ -190,7 +177,7 @@ def test_a_code_of_no_open_data_box_request_is_kept_for_the_helpdesk(
     assert Link.objects.get(pk=requested.pk).state in (LinkState.REQUESTED, LinkState.CANCELLED)
 
 
-def test_the_data_box_system_down_stops_the_run_where_it_is(systems, requested, settings):
+def test_the_data_box_system_down_stops_the_run_where_it_is(state_systems, requested, settings):
     send(box_of(), requested.request_code)
     settings.GOVSIM_OUTAGES = ["isds"]
 

@@ -28,7 +28,6 @@ from nia_link import eobcanka, services
 from nia_link.clients import saml
 from nia_link.exceptions import AssertionRefused
 from nia_link.models import Link, LinkState
-from twofactor.models import KlicDevice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,12 +62,8 @@ def citizen(db):
 
 
 @pytest.fixture
-def requested(make_user):
-    user = make_user("jana")
-    Profile.objects.filter(pk=user.pk).update(
-        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
-    )
-    KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
+def requested(make_applicant):
+    user = make_applicant("jana")
     return services.start_request(user, level="high", route="eobcanka", actor=user)
 
 

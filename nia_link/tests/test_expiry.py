@@ -7,22 +7,16 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from accounts.models import Profile
 from nia_link import expiry, services
 from nia_link.models import Link, LinkState
-from twofactor.models import KlicDevice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def request_of(make_user):
+def request_of(make_applicant):
     def make(username: str, route: str = "czech_point") -> Link:
-        user = make_user(username, email=f"{username}@example.cz")
-        Profile.objects.filter(pk=user.pk).update(
-            street="Vinohradská 1511/230", city="Praha", postal_code="10000"
-        )
-        KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
+        user = make_applicant(username, email=f"{username}@example.cz")
         return services.start_request(user, level="substantial", route=route, actor=user)
 
     return make

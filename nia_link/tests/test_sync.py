@@ -18,7 +18,7 @@ from nia_link.clients import nia
 from nia_link.exceptions import SystemUnavailable
 from nia_link.models import FeedCursor, Link, LinkState, RegistrationState
 from nia_link.tests.test_link_services import make_key
-from twofactor.models import CertificationLevel, KlicDevice
+from twofactor.models import CertificationLevel
 
 from .test_completion import hub  # noqa: F401 (fixture)
 
@@ -26,13 +26,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def linked(hub, make_user):  # noqa: F811
+def linked(hub, make_applicant):  # noqa: F811
     """Jana's active link (an L1 key and MojeID Klíč registered), the citizen in the register."""
-    user = make_user("jana", first_name="Jana", last_name="Nováková")
-    Profile.objects.filter(pk=user.pk).update(
-        street="Vinohradská 1511/230", city="Praha", postal_code="10000"
-    )
-    KlicDevice.objects.create(user=user, confirmed=True, public_key=b"k", pin_verifier="v")
+    user = make_applicant("jana", first_name="Jana", last_name="Nováková")
     make_key(user, level=CertificationLevel.L1)
     citizen = make_citizen()
     link = services.start_request(user, level="substantial", route="czech_point", actor=user)
