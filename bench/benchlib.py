@@ -3,6 +3,9 @@ percentiles. Imported first by each `bench/*.py`, which are run as scripts."""
 
 import os
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -27,3 +30,36 @@ def percentile_ms(samples: list[float], fraction: float, digits: int = 3) -> flo
     """The `fraction` percentile of `samples` (seconds), in milliseconds."""
     ordered = sorted(samples)
     return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000, digits)
+
+
+@contextmanager
+def state_systems_on_loopback() -> Iterator[str]:
+    """A scratch database of the benchmark's own (created, then dropped), the portal with the
+    embedded simulator served on a threaded WSGI server on loopback, and the portal's clients
+    pointed at it; yields the server's address."""
+    from django.conf import settings
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+    from django.core.wsgi import get_wsgi_application
+    from django.db import connection, connections
+    from django.test.utils import setup_test_environment
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    setup_test_environment(debug=False)
+    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
+    server.set_app(get_wsgi_application())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        settings.STATE_SYSTEMS = {
+            name: {**entry, "url": f"{url}/sim/{name}/api/v1/"}
+            for name, entry in settings.STATE_SYSTEMS.items()
+        }
+        yield url
+    finally:
+        server.shutdown()
+        connections.close_all()
+        connection.creation.destroy_test_db(test_db, verbosity=0)

@@ -16,35 +16,18 @@ TR_EVIDENCE_VIP_ZAPIS), timed one by one, server side. Prints one JSON object on
 import argparse
 import json
 import statistics
-import threading
 import time
 from datetime import date, timedelta
 
-from benchlib import percentile_ms, start_django
+from benchlib import percentile_ms, start_django, state_systems_on_loopback
 
 start_django("mojeid_bench_nia")
 
-from django.conf import settings
-from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-from django.core.wsgi import get_wsgi_application
-from django.db import connection, connections
-from django.test.utils import setup_test_environment
+from django.db import connection
 from django.utils import timezone
 
 RATIO_TARGET = 1.5
 FEED_PAGE = 100
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-def serve() -> tuple[ThreadedWSGIServer, str]:
-    server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
-    server.set_app(get_wsgi_application())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def main() -> None:
@@ -53,22 +36,11 @@ def main() -> None:
     parser.add_argument("--completions", type=int, default=200)
     args = parser.parse_args()
 
-    setup_test_environment(debug=False)
-    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    server, url = serve()
-    try:
-        settings.STATE_SYSTEMS = {
-            name: {**entry, "url": f"{url}/sim/{name}/api/v1/"}
-            for name, entry in settings.STATE_SYSTEMS.items()
-        }
+    with state_systems_on_loopback() as url:
         links = prepare(url, args.provisions)
         result = measure_matching(links)
         result |= measure_completion(links[: args.completions])
         print(json.dumps(result))
-    finally:
-        server.shutdown()
-        connections.close_all()
-        connection.creation.destroy_test_db(test_db, verbosity=0)
 
 
 def prepare(url: str, count: int) -> list:

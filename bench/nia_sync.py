@@ -19,16 +19,12 @@ import time
 import uuid
 from datetime import date, timedelta
 
-from benchlib import start_django
+from benchlib import start_django, state_systems_on_loopback
 
 start_django("mojeid_bench_sync")
 
-from django.conf import settings
-from django.db import connection, connections
-from django.test.utils import setup_test_environment
+from django.db import connection
 from django.utils import timezone
-
-from bench.nia_link import serve
 
 RATIO_TARGET = 1.5
 LINKED_SHARE = 100  # one event in a hundred concerns a linked person
@@ -39,20 +35,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     args = parser.parse_args()
 
-    setup_test_environment(debug=False)
-    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    server, url = serve()
-    try:
-        settings.STATE_SYSTEMS = {
-            name: {**entry, "url": f"{url}/sim/{name}/api/v1/"}
-            for name, entry in settings.STATE_SYSTEMS.items()
-        }
+    with state_systems_on_loopback() as url:
         linked = prepare(url, args.events)
         print(json.dumps(measure(args.events, linked)))
-    finally:
-        server.shutdown()
-        connections.close_all()
-        connection.creation.destroy_test_db(test_db, verbosity=0)
 
 
 def prepare(url: str, events: int) -> int:
