@@ -417,6 +417,18 @@ class AuditEvent(models.Model):
             "nia_link_not_completed",
             _("Access to public administration services could not be completed"),
         )
+        NIA_SIGN_IN = (
+            "nia_sign_in",
+            _("Signed in to a public administration service through NIA"),
+        )
+        NIA_SIGN_IN_REFUSED = (
+            "nia_sign_in_refused",
+            _("Sign-in to a public administration service refused"),
+        )
+        NIA_KEY_ADDED = (
+            "nia_key_added",
+            _("Authenticator added to access to public administration services"),
+        )
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     kind = models.CharField(_("event"), max_length=40, choices=Kind.choices)

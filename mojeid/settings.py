@@ -133,6 +133,14 @@ NIA_SAML_METADATA_URL = env.str(
     default=STATE_SYSTEMS_URL + "nia/saml/metadata/" if STATE_SYSTEMS_URL else "",
 )
 NIA_SAML_SSO_URL = env.str("NIA_SAML_SSO_URL", default="")
+# The portal as NIA's identity provider (citizens sign in to public administration services with
+# MojeID): NIA's metadata as a service provider of identity providers (its ACS, its certificates),
+# and how recent the proof of the password and of an NIA-registered authenticator must be.
+NIA_SAML_BROKER_METADATA_URL = env.str(
+    "NIA_SAML_BROKER_METADATA_URL",
+    default=STATE_SYSTEMS_URL + "nia/saml/broker/metadata/" if STATE_SYSTEMS_URL else "",
+)
+NIA_IDP_FRESH_SECONDS = env.int("NIA_IDP_FRESH_SECONDS", default=5 * 60)
 NIA_SAML_WANT_ENCRYPTED = env.bool("NIA_SAML_WANT_ENCRYPTED", default=True)
 NIA_SP_KEY_FILE = env.str("NIA_SP_KEY_FILE", default="") or None
 NIA_SP_CERT_FILE = env.str("NIA_SP_CERT_FILE", default="") or None

@@ -211,3 +211,39 @@ class UsedAssertion(models.Model):
 
     def __str__(self) -> str:
         return self.assertion_id
+
+
+class SignInRequest(models.Model):
+    """An AuthnRequest of NIA that the portal's identity provider accepted, until it is answered
+    (once): a citizen signing in to a public administration service with MojeID.
+
+    Kept in the database: NIA posts the request from its own site (no session cookie comes with
+    it); the citizen's browser then opens the sign-in page named by `token`. NIA's request ID is
+    unique, so a replayed request finds it taken."""
+
+    SECRET_FIELDS = ("token",)
+
+    token = models.CharField(max_length=64, unique=True)
+    request_id = models.CharField(_("NIA's request ID"), max_length=100, unique=True)
+    service_name = models.CharField(_("service"), max_length=100, blank=True)
+    level = models.CharField(_("level of assurance"), max_length=16, choices=Level.choices)
+    # The accepted AuthnRequest (`internal.saml_idp.AuthnRequest`) to answer it from.
+    request = models.JSONField()
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=24, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("sign-in through NIA")
+        verbose_name_plural = _("sign-ins through NIA")
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.service_name or 'NIA'} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import saml_views, views
 
 app_name = "nia_link"
 
@@ -15,6 +15,14 @@ urlpatterns = [
     # The portal as NIA's service provider (the eObčanka route); NIA has these addresses.
     path("nia/saml/metadata/", views.saml_metadata, name="saml_metadata"),
     path("nia/saml/acs/", views.saml_acs, name="saml_acs"),
+    # The portal as NIA's identity provider (sign-in to public administration services).
+    path("nia/idp/sso/", saml_views.sso, name="idp_sso"),
+    path("nia/idp/signin/<str:token>/", saml_views.sign_in_page, name="idp_signin"),
+    path("nia/idp/signin/<str:token>/refuse/", saml_views.refuse, name="idp_refuse"),
+    path("nia/idp/signin/<str:token>/key/options/", saml_views.key_options, name="idp_key_options"),
+    path("nia/idp/signin/<str:token>/key/verify/", saml_views.key_verify, name="idp_key_verify"),
+    path("nia/idp/signin/<str:token>/klic/start/", saml_views.klic_start, name="idp_klic_start"),
+    path("nia/idp/signin/<str:token>/klic/status/", saml_views.klic_status, name="idp_klic_status"),
     # Last: a level is any one path segment.
     path("settings/public-administration/<str:level>/", views.choose_route, name="choose_route"),
 ]

@@ -26,6 +26,9 @@ CHALLENGE = "mojeid_webauthn_{}"
 MAX_CREDENTIAL_JSON = 64 * 1024
 PENDING_LOGIN = "mojeid_pending_login"
 KEY_PROVED_AT = "mojeid_key_proved_at"
+# The last second factor this session proved: which one, when, and whether its user was verified
+# (a key's PIN or biometrics), for whoever must know more than "a factor" (NIA's sign-in).
+FACTOR_PROOF = "mojeid_factor_proof"
 REGISTER, AUTHENTICATE, REAUTHENTICATE = "register", "authenticate", "reauthenticate"
 BAD_KEY_DATA = _("Registration failed, incorrect data from security key.")
 BAD_ASSERTION = _("The security key could not be verified. Try again.")
@@ -130,27 +133,46 @@ def usable_keys(user: User):
 
 
 def authentication_options(
-    request: HttpRequest, user: User, *, ceremony: str = AUTHENTICATE
+    request: HttpRequest,
+    user: User,
+    *,
+    ceremony: str = AUTHENTICATE,
+    only: list[SecurityKey] | None = None,
+    user_verification: str = "preferred",
 ) -> dict:
-    """Options for an assertion by one of `user`'s usable keys, at sign-in or re-authentication."""
+    """Options for an assertion by one of `user`'s usable keys (or of those `only`), at sign-in,
+    re-authentication or another ceremony; `user_verification` "required" asks for the key's PIN
+    or biometrics."""
     keys = usable_keys(user)
+    if only is not None:
+        keys = keys.filter(pk__in=[key.pk for key in only])
     if not keys.exists():
         raise CeremonyError("every key of this account is blocked")
     options, challenge = webauthn.authentication_options(
-        services.relying_party(), list(keys.values_list("credential_id", flat=True))
+        services.relying_party(),
+        list(keys.values_list("credential_id", flat=True)),
+        user_verification=user_verification,
     )
     _remember_challenge(request, ceremony, user, challenge)
     return options
 
 
 def authenticate(
-    request: HttpRequest, user: User, credential: dict, *, ceremony: str = AUTHENTICATE
+    request: HttpRequest,
+    user: User,
+    credential: dict,
+    *,
+    ceremony: str = AUTHENTICATE,
+    only: list[SecurityKey] | None = None,
+    user_verification: str = "preferred",
 ) -> SecurityKey:
-    """Verify a key's assertion for `user`; CeremonyError if anything is off."""
+    """Verify a key's assertion for `user` (by one of `only`, if given; with its user verified,
+    if `user_verification` is "required"); CeremonyError if anything is off."""
     challenge = _take_challenge(request, ceremony, user)
-    key = (
-        usable_keys(user).filter(credential_id=webauthn.assertion_credential_id(credential)).first()
-    )
+    keys = usable_keys(user)
+    if only is not None:
+        keys = keys.filter(pk__in=[key.pk for key in only])
+    key = keys.filter(credential_id=webauthn.assertion_credential_id(credential)).first()
     if key is None:
         raise CeremonyError("not a key of this account")
     verified = webauthn.verify_authentication(
@@ -158,6 +180,9 @@ def authenticate(
     )
     if not services.record_use(key, verified.new_sign_count, request=request):
         raise CeremonyError("sign count went backwards: the key may be cloned")
+    if user_verification == "required" and not verified.user_verified:
+        raise CeremonyError("the key did not verify its user")
+    remember_factor(request, security_key=key, user_verified=verified.user_verified)
     if ceremony == AUTHENTICATE:
         request.session.pop(PENDING_LOGIN, None)
     return key
@@ -183,6 +208,24 @@ def verify_reauthentication(request: HttpRequest, user: User, posted_credential:
         return False
     request.session[KEY_PROVED_AT] = time.time()
     return True
+
+
+def remember_factor(
+    request: HttpRequest, *, security_key=None, klic_device=None, user_verified: bool = False
+) -> None:
+    """This session just proved a second factor: which, when, with its user verified or not."""
+    request.session[FACTOR_PROOF] = {
+        "key": security_key.pk if security_key is not None else None,
+        "klic": klic_device.pk if klic_device is not None else None,
+        "user_verified": bool(user_verified),
+        "at": time.time(),
+    }
+
+
+def factor_proof(request: HttpRequest) -> dict | None:
+    """The last second factor this session proved (`remember_factor`), or None."""
+    proof = request.session.get(FACTOR_PROOF)
+    return proof if isinstance(proof, dict) and isinstance(proof.get("at"), int | float) else None
 
 
 def key_proved_recently(request: HttpRequest) -> bool:

@@ -198,5 +198,21 @@ class XmlsecBindingBackend(CryptoBackend):
         raise EncryptError("the simulated NIA encrypts whole assertions only")
 
     def decrypt(self, enctext: str, key_file: str) -> str:
-        # The IdP never receives encrypted data; the portal's SP decrypts with python3-saml.
-        raise DecryptError("the simulated NIA does not decrypt")
+        """Replace every EncryptedData of the document by what it decrypts to with the private
+        key in `key_file` (NIA as the broker decrypts the assertions of identity providers)."""
+        try:
+            root = _parse(enctext)
+        except etree.XMLSyntaxError as problem:
+            raise DecryptError(str(problem)) from problem
+        found = root.iter(f"{{{xmlsec.constants.EncNs}}}EncryptedData")
+        encrypted = [node for node in found if node.getparent() is not None]
+        if not encrypted:
+            raise DecryptError("nothing to decrypt")
+        try:
+            manager = xmlsec.KeysManager()
+            manager.add_key(xmlsec.Key.from_file(str(key_file), xmlsec.KeyFormat.PEM))
+            for node in encrypted:
+                xmlsec.EncryptionContext(manager).decrypt(node)
+        except xmlsec.Error as problem:
+            raise DecryptError(str(problem)) from problem
+        return _serialise(root)

@@ -26,9 +26,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
 from govsim.outage import unless_down
-from govsim.rob.models import IdDocument
+from govsim.rob.models import Citizen, IdDocument
 
-from . import backchannel, eidas, idp, services
+from . import backchannel, broker, eidas, idp, services
 from .forms import EobcankaForm
 from .models import AuthenticatorRegistration, ServiceProvider
 
@@ -50,6 +50,7 @@ ATTRIBUTE_LABELS = {
     "PlaceOfBirth": gettext_lazy("Place of birth"),
     "CurrentAddress": gettext_lazy("Address of residence"),
 }
+DECEASED = gettext_lazy("The base register of inhabitants records this person as deceased.")
 LEVEL_LABELS = {
     eidas.LOA_LOW: gettext_lazy("low"),
     eidas.LOA_SUBSTANTIAL: gettext_lazy("substantial"),
@@ -309,8 +310,107 @@ def choose_means(request: HttpRequest, login_id: str) -> HttpResponse:
             "login_id": login.id,
             "service": login.service,
             "levels": [LEVEL_LABELS.get(level, level) for level in login.pending.levels],
+            "providers": [
+                provider
+                for provider in broker.identity_providers()
+                if provider.pk != login.service.pk
+            ],
         },
     )
+
+
+@never_cache
+@require_POST
+@unless_down("nia", api=False)
+def via_provider(request: HttpRequest, login_id: str, provider_id: int) -> HttpResponse:
+    """The citizen chose a qualified identity provider: to it, with NIA's own AuthnRequest for
+    the level the service asked for (see `broker`)."""
+    login = _login(request, login_id)
+    if login is None:
+        return _expired(request)
+    provider = next(
+        (found for found in broker.identity_providers() if found.pk == provider_id), None
+    )
+    if provider is None or provider.pk == login.service.pk:
+        return _problem(
+            request,
+            _("This identity provider is not available"),
+            _("Choose another way to prove your identity."),
+            status=404,
+        )
+    try:
+        location, request_id, saml_request = broker.authn_request(
+            request, provider, login.service, login.pending.levels, login.pending.comparison
+        )
+    except broker.BrokerRefused:
+        return _problem(
+            request,
+            _("This identity provider is not available"),
+            _("Choose another way to prove your identity."),
+            status=503,
+        )
+    _update(
+        request,
+        login_id,
+        broker={"provider": provider.pk, "request_id": request_id},
+        card=None,
+        citizen=None,
+    )
+    return render(
+        request,
+        "govsim/nia/to_provider.html",
+        {
+            "provider": provider,
+            "sso_url": location,
+            "saml_request": saml_request,
+            "relay_state": login_id,
+        },
+    )
+
+
+@csrf_exempt  # the identity provider posts its answer from its own site
+@never_cache
+@require_POST
+@unless_down("nia", api=False)
+def broker_acs(request: HttpRequest) -> HttpResponse:
+    """The identity provider's answer. The login is named by the RelayState NIA sent; its
+    request is claimed once (a second post of the answer finds nothing). Accepted: on to the
+    consent page; refused: the service gets a SAML error Response saying why."""
+    login = _login(request, request.POST.get("RelayState", "")[:100])
+    if login is None:
+        return _expired(request)
+    brokered = login.state.get("broker") or {}
+    provider = ServiceProvider.objects.filter(pk=brokered.get("provider"), active=True).first()
+    if provider is None or not brokered.get("request_id"):
+        return _expired(request)
+    _update(request, login.id, broker=None)  # the claim: this request is answered once
+    try:
+        accepted = broker.read_response(
+            request,
+            provider,
+            request.POST.get("SAMLResponse", ""),
+            brokered["request_id"],
+            login.pending.levels,
+            login.pending.comparison,
+        )
+    except broker.BrokerRefused as refused:
+        return _answer_error(request, login, refused.status, refused.message)
+    _update(
+        request,
+        login.id,
+        citizen=accepted.citizen.pk,
+        level=accepted.level,
+        means=provider.name,
+        refusal=None,
+    )
+    return redirect("govsim:nia:consent", login_id=login.id)
+
+
+@require_safe
+@unless_down("nia", api=False)
+def broker_metadata(request: HttpRequest) -> HttpResponse:
+    """NIA's SAML metadata as the service provider of qualified identity providers."""
+    return HttpResponse(broker.metadata_xml(request), content_type="application/samlmetadata+xml")
 
 
 @never_cache
@@ -332,7 +432,9 @@ def eobcanka(request: HttpRequest, login_id: str) -> HttpResponse:
         except services.CardProblem as problem:
             form.add_error(None, problem.message)
         else:
-            _update(request, login_id, card=card.pk, refusal=None)
+            _update(
+                request, login_id, card=card.pk, citizen=card.citizen_id, level=LEVEL, refusal=None
+            )
             return redirect("govsim:nia:consent", login_id=login_id)
     return render(
         request,
@@ -348,15 +450,12 @@ def eobcanka(request: HttpRequest, login_id: str) -> HttpResponse:
     )
 
 
-def _released(card: IdDocument, person_identifier: str) -> dict[str, str]:
-    return eidas.person_attributes(card.citizen, person_identifier)
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 @unless_down("nia", api=False)
 def consent(request: HttpRequest, login_id: str) -> HttpResponse:
-    """What the service will receive; with the citizen's consent, the answer to the service."""
+    """What the service will receive; with the citizen's consent, the answer to the service at
+    the level the login proved (the eObčanka's, or what the identity provider asserted)."""
     login = _login(request, login_id)
     if login is None:
         return _expired(request)
@@ -365,26 +464,36 @@ def consent(request: HttpRequest, login_id: str) -> HttpResponse:
         if login.state.get("card")
         else None
     )
-    if card is None:
-        return redirect("govsim:nia:eobcanka", login_id=login_id)
+    citizen = (
+        Citizen.objects.filter(pk=login.state.get("citizen")).first()
+        if login.state.get("citizen") and login.state.get("level") in eidas.LEVELS
+        else None
+    )
+    if citizen is None or (card is None and not login.state.get("means")):
+        return redirect("govsim:nia:choose", login_id=login_id)
     if request.method == "POST" and request.POST.get("decision") != "consent":
         return _answer_error(
             request, login, idp.STATUS_REQUEST_DENIED, "the person did not consent"
         )
     try:
         # Again: the card may have been blocked or deactivated, or its holder recorded deceased,
-        # since its PIN was checked.
-        services.check_card_usable(card)
+        # since its PIN was checked (or the provider signed them in).
+        if card is not None:
+            services.check_card_usable(card)
+        elif citizen.deceased:
+            raise services.CardRefused("deceased", DECEASED)
     except services.CardRefused as problem:
-        _update(request, login_id, card=None, refusal=idp.STATUS_AUTHN_FAILED)
+        _update(request, login_id, card=None, citizen=None, refusal=idp.STATUS_AUTHN_FAILED)
         return _card_refused(request, login, problem)
     if request.method == "POST":
         if not _claim_answer(login):
             return _answered_already(request, login)
-        attributes = _released(card, services.give_pseudonym(login.service, card.citizen))
+        attributes = eidas.person_attributes(
+            citizen, services.give_pseudonym(login.service, citizen)
+        )
         try:
             saml_response = idp.authn_response(
-                request, login.service, login.pending, attributes, LEVEL
+                request, login.service, login.pending, attributes, login.state["level"]
             )
         except idp.CannotEncrypt:
             _release_answer(login)
@@ -398,11 +507,13 @@ def consent(request: HttpRequest, login_id: str) -> HttpResponse:
                 status=409,
             )
         return _post_to_service(request, login, saml_response)
-    attributes = _released(card, services.person_identifier(login.service, card.citizen))
+    attributes = eidas.person_attributes(
+        citizen, services.person_identifier(login.service, citizen)
+    )
     # Shown as a person reads them: the date in the page's language, the address on one line.
     readable = {
-        "DateOfBirth": card.citizen.birth_date,
-        "CurrentAddress": eidas.address_line(card.citizen),
+        "DateOfBirth": citizen.birth_date,
+        "CurrentAddress": eidas.address_line(citizen),
     }
     shown = [
         (ATTRIBUTE_LABELS[name], readable.get(name, value)) for name, value in attributes.items()
@@ -410,7 +521,14 @@ def consent(request: HttpRequest, login_id: str) -> HttpResponse:
     return render(
         request,
         "govsim/nia/consent.html",
-        {"login_id": login.id, "service": login.service, "attributes": shown, "card": card},
+        {
+            "login_id": login.id,
+            "service": login.service,
+            "attributes": shown,
+            "card": card,
+            "means": login.state.get("means"),
+            "level": LEVEL_LABELS.get(login.state["level"]),
+        },
     )
 
 

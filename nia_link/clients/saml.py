@@ -30,7 +30,7 @@ from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 
 from ..exceptions import AssertionRefused, SystemAnswerInvalid, SystemUnavailable
-from ..internal import keys
+from ..internal import keys, saml_idp
 from . import http
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,10 @@ MAX_RESPONSE_CHARACTERS = 256 * 1024
 # How far python3-saml lets NIA's clock and ours disagree.
 CLOCK_DRIFT_SECONDS = OneLogin_Saml2_Constants.ALLOWED_CLOCK_DRIFT
 METADATA_CACHE_KEY = "nia_link:nia_idp_metadata"
+REQUESTER_CACHE_KEY = "nia_link:nia_sp_metadata"
 METADATA_CACHE_SECONDS = 10 * 60
+MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+DS = "http://www.w3.org/2000/09/xmldsig#"
 
 
 @dataclass(frozen=True)
@@ -142,9 +145,67 @@ def _request_data(post: dict | None = None) -> dict:
     }
 
 
+def idp_sso_url() -> str:
+    """The portal's single sign-on service, where NIA sends the citizens who chose MojeID."""
+    return settings.PORTAL_URL + reverse("nia_link:idp_sso")
+
+
+def nia_as_requester() -> saml_idp.Requester:
+    """NIA as the portal's only known service provider (its hub side), from the metadata at
+    NIA_SAML_BROKER_METADATA_URL (cached): entity ID, HTTP-POST assertion consumer services,
+    signing and encryption certificates. SystemUnavailable / SystemAnswerInvalid otherwise."""
+    xml = cache.get(REQUESTER_CACHE_KEY)
+    if not xml:
+        xml = http.document("nia", settings.NIA_SAML_BROKER_METADATA_URL).decode("utf-8", "replace")
+    try:
+        requester = _requester(xml)
+    except (etree.LxmlError, ValueError) as problem:
+        cache.delete(REQUESTER_CACHE_KEY)
+        raise SystemAnswerInvalid("nia", f"its SP metadata cannot be read: {problem}") from None
+    cache.set(REQUESTER_CACHE_KEY, xml, METADATA_CACHE_SECONDS)
+    return requester
+
+
+def _requester(xml: str) -> saml_idp.Requester:
+    root = OneLogin_Saml2_XML.to_etree(xml.encode("utf-8"))
+    if root.tag != f"{{{MD}}}EntityDescriptor" or not root.get("entityID"):
+        raise ValueError("not an EntityDescriptor")
+    descriptor = root.find(f"{{{MD}}}SPSSODescriptor")
+    if descriptor is None:
+        raise ValueError("no SPSSODescriptor")
+    consumers = sorted(
+        (
+            service
+            for service in descriptor.findall(f"{{{MD}}}AssertionConsumerService")
+            if service.get("Binding") == saml_idp.BINDING_POST and service.get("Location")
+        ),
+        key=lambda service: service.get("isDefault") != "true",
+    )
+    signing, encryption = [], []
+    for key in descriptor.findall(f"{{{MD}}}KeyDescriptor"):
+        certificate = key.find(f".//{{{DS}}}X509Certificate")
+        if certificate is None or not (certificate.text or "").strip():
+            continue
+        value = "".join(certificate.text.split())
+        if key.get("use") in (None, "", "signing"):
+            signing.append(value)
+        if key.get("use") in (None, "", "encryption"):
+            encryption.append(value)
+    if not consumers or not signing or not encryption:
+        raise ValueError("no assertion consumer service, or no certificates")
+    return saml_idp.Requester(
+        entity_id=root.get("entityID"),
+        acs_urls=tuple(service.get("Location") for service in consumers),
+        signing_certificates=tuple(signing),
+        encryption_certificate=encryption[0],
+    )
+
+
 def service_provider_metadata() -> str:
     """The portal's EntityDescriptor as NIA registers it: entity ID, assertion consumer service
-    (HTTP-POST) and the certificate it signs with and NIA encrypts to."""
+    (HTTP-POST) and the certificate it signs with and NIA encrypts to; and the portal as a
+    qualified identity provider (IDPSSODescriptor: its single sign-on service, both bindings,
+    the same certificate), so that NIA offers MojeID in its choice of means."""
     pair = keys.service_provider_pair()
     sp_only = OneLogin_Saml2_Settings(
         {
@@ -167,7 +228,31 @@ def service_provider_metadata() -> str:
         },
         sp_validation_only=True,
     )
-    return sp_only.get_sp_metadata().decode("utf-8")
+    root = OneLogin_Saml2_XML.to_etree(sp_only.get_sp_metadata())
+    root.append(_idp_descriptor(pair.cert_pem))
+    return etree.tostring(root, encoding="unicode")
+
+
+def _idp_descriptor(cert_pem: str) -> etree._Element:
+    certificate = "".join(
+        line for line in cert_pem.strip().splitlines() if not line.startswith("-----")
+    )
+    descriptor = etree.Element(
+        f"{{{MD}}}IDPSSODescriptor",
+        nsmap={"md": MD},
+        protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol",
+        WantAuthnRequestsSigned="true",
+    )
+    key = etree.SubElement(descriptor, f"{{{MD}}}KeyDescriptor", use="signing")
+    info = etree.SubElement(key, f"{{{DS}}}KeyInfo", nsmap={"ds": DS})
+    data = etree.SubElement(info, f"{{{DS}}}X509Data")
+    etree.SubElement(data, f"{{{DS}}}X509Certificate").text = certificate
+    etree.SubElement(descriptor, f"{{{MD}}}NameIDFormat").text = saml_idp.NAMEID_PERSISTENT
+    for binding in (saml_idp.BINDING_REDIRECT, saml_idp.BINDING_POST):
+        etree.SubElement(
+            descriptor, f"{{{MD}}}SingleSignOnService", Binding=binding, Location=idp_sso_url()
+        )
+    return descriptor
 
 
 def authn_request(level: str) -> tuple[str, str]:

@@ -123,11 +123,13 @@ def verify_registration(rp: RelyingParty, credential: dict, challenge: bytes):
         raise CeremonyError(str(problem) or type(problem).__name__) from None
 
 
-def authentication_options(rp: RelyingParty, credential_ids: list[str]) -> tuple[dict, bytes]:
+def authentication_options(
+    rp: RelyingParty, credential_ids: list[str], *, user_verification: str = "preferred"
+) -> tuple[dict, bytes]:
     options = generate_authentication_options(
         rp_id=rp.id,
         allow_credentials=_descriptors(credential_ids),
-        user_verification=UserVerificationRequirement.PREFERRED,
+        user_verification=UserVerificationRequirement(user_verification),
         timeout=120_000,
     )
     return json.loads(options_to_json(options)), options.challenge

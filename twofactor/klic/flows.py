@@ -170,4 +170,6 @@ def answer(
     state, device = services.take_approval(asked["request"], asked["secret"], user, take=take)
     if state in ("denied", "gone") or device is not None:
         request.session.pop(SESSION_KEY.format(purpose), None)
+    if device is not None:
+        key_flows.remember_factor(request, klic_device=device, user_verified=True)
     return state, device

@@ -581,15 +581,17 @@ class SoftKey:
         origin: str,
         rp_id: str,
         sign_count: int | None = None,
+        user_verified: bool = True,
     ) -> dict:
-        """What `credential.toJSON()` gives after navigator.credentials.get()."""
+        """What `credential.toJSON()` gives after navigator.credentials.get() (with the user
+        verified by PIN or biometrics unless `user_verified` is False)."""
         self.sign_count = self.sign_count + 1 if sign_count is None else sign_count
         client_data_json = json.dumps(
             {"type": "webauthn.get", "challenge": b64url(challenge), "origin": origin}
         ).encode()
         auth_data = (
             hashlib.sha256(rp_id.encode()).digest()
-            + bytes([FLAG_USER_PRESENT | FLAG_USER_VERIFIED])
+            + bytes([FLAG_USER_PRESENT | (FLAG_USER_VERIFIED if user_verified else 0)])
             + struct.pack(">I", self.sign_count)
         )
         signature = _sign(
