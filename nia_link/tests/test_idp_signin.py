@@ -8,7 +8,8 @@ import pytest
 from accounts.models import AuditEvent
 from conftest import PASSWORD
 
-from .idp_world import add_key, citizen_jana, link, metadata_for_keys, world  # noqa: F401
+from .idp_world import add_key, citizen_jana, link, metadata_for_keys
+from .idp_world import world as world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NP = "http://eidas.europa.eu/attributes/naturalperson/"
