@@ -1,13 +1,15 @@
 """The NIA link's side of the two-factor adapter (`twofactor.adapter`): what happens to the link
 when the second factors change."""
 
+from django.urls import reverse
+
 from accounts.models import User
 from twofactor.adapter import TwoFactorAdapter
 from twofactor.exceptions import LinkedServiceUnavailable
 
 from . import services
 from .exceptions import NiaUnavailable
-from .models import LinkState, Registration, RegistrationState
+from .models import Link, LinkState, Registration, RegistrationState
 
 
 class NiaLinkAdapter(TwoFactorAdapter):
@@ -62,3 +64,10 @@ class NiaLinkAdapter(TwoFactorAdapter):
             RegistrationState.ACTIVE: "active",
             RegistrationState.INACTIVE: "suspended",
         }.get(registration["at_nia"])
+
+    def key_access_url(self, key) -> str | None:
+        """Get: the page that verifies the identity again for this key, once the account has an
+        active link; before, the request for access itself."""
+        if not Link.objects.filter(user_id=key.user_id, state=LinkState.ACTIVE).exists():
+            return reverse("nia_link:get_access")
+        return reverse("nia_link:get_key", args=[key.pk])

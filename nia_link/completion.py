@@ -23,8 +23,8 @@ from accounts.audit import record
 from accounts.models import AuditEvent, Profile, User
 from accounts.notifications import tell
 from accounts.services.profile import apply_register_data, lock_profile
-from twofactor.eligibility import eligible_authenticators
-from twofactor.models import KlicDevice
+from twofactor.eligibility import HIGH, eligible_authenticators, key_eligible
+from twofactor.models import KlicDevice, SecurityKey
 
 from .clients import nia
 from .exceptions import (
@@ -36,7 +36,7 @@ from .exceptions import (
     VerificationRefused,
 )
 from .internal import eligibility
-from .models import Link, LinkState, Registration, RegistrationState
+from .models import KeyVerification, Level, Link, LinkState, Registration, RegistrationState
 
 # The help page's words when NIA could not be told: nothing changed, the citizen may try again.
 NOT_COMPLETED = _("It is not possible to complete the access to public administration services.")
@@ -91,6 +91,21 @@ def reconcile() -> dict:
             ended = False
         if not ended:
             report["waiting"] += 1
+    # Keys added to an active link ("Get" → Complete) that a crash left unconfirmed by NIA.
+    # (Not one NIA suspended or ended on its side: its at_nia says so, and NIA decides there.)
+    unconfirmed = Registration.objects.filter(
+        link__state=LinkState.ACTIVE,
+        wanted=RegistrationState.ACTIVE,
+        at_nia="",
+        updated_at__lt=timezone.now() - STALLED_AFTER,
+    )
+    for registration in unconfirmed.select_related("link"):
+        try:
+            _hold_active(registration.link, registration)
+        except (SystemUnavailable, SystemAnswerInvalid, SystemRefused):
+            report["waiting"] += 1
+        else:
+            report["finished"] += 1
     stalled = Link.objects.filter(
         state=LinkState.ACTIVATING, registrations__updated_at__lt=timezone.now() - STALLED_AFTER
     ).distinct()
@@ -296,3 +311,144 @@ def profile_data(register_data: dict) -> dict:
         "country": "CZ",
         "address_point_code": address.get("address_point_code"),
     }
+
+
+# --- One more key for an active link ("Get") -------------------------------------------------
+
+#: How long a verification at NIA for a key may wait for Complete.
+KEY_VERIFICATION_VALID = timedelta(minutes=30)
+
+
+def add_key(user: User, key: SecurityKey, *, actor: User, request=None) -> Registration:
+    """Complete for a later key: NIA verified lately that the person is the link's
+    (`KeyVerification`); the key is registered with NIA at the level that proof and the key's
+    certification allow — or, registered already at substantial, raised to high.
+
+    Like `complete`: first the row (wanting it active at NIA, confirmation unknown), then NIA,
+    then the confirmation; if NIA fails the change is undone the same way (the key is wanted
+    ended, a raised level goes back), NiaUnavailable says so, and `reconcile` makes NIA agree
+    whatever crashed in between. IllegalTransition when there is nothing to complete."""
+    registration, previous_level = _begin_key(user, key, actor=actor, request=request)
+    try:
+        _hold_active(registration.link, registration)
+    except (SystemUnavailable, SystemAnswerInvalid, SystemRefused) as problem:
+        _undo_key(registration, previous_level, problem, actor=actor)
+        raise NiaUnavailable(NOT_COMPLETED) from problem
+    with transaction.atomic():
+        record(
+            AuditEvent.Kind.NIA_KEY_ADDED,
+            user=user,
+            actor=actor,
+            request=request,
+            link=registration.link_id,
+            key=key.name,
+            level=registration.level,
+            registration=registration.identifier,
+        )
+        transaction.on_commit(
+            lambda: tell(user, "nia_link_key_added", key=key, level=registration.level)
+        )
+    registration.refresh_from_db()
+    return registration
+
+
+def key_verification(user: User, key: SecurityKey) -> KeyVerification | None:
+    """The recent, unused verification at NIA for this key, if any."""
+    return (
+        KeyVerification.objects.filter(
+            security_key=key,
+            link__user=user,
+            link__state=LinkState.ACTIVE,
+            completed_at=None,
+            verified_at__gte=timezone.now() - KEY_VERIFICATION_VALID,
+        )
+        .order_by("-verified_at")
+        .first()
+    )
+
+
+def _begin_key(user: User, key: SecurityKey, *, actor: User, request) -> tuple[Registration, str]:
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        link = Link.objects.select_for_update().filter(user=user, state=LinkState.ACTIVE).first()
+        proof = key_verification(user, key)
+        if link is None or proof is None or proof.link_id != link.pk:
+            raise IllegalTransition("no recent verification for this key")
+        level = (
+            Level.HIGH
+            if proof.level == Level.HIGH and key_eligible(key, HIGH)
+            else Level.SUBSTANTIAL
+        )
+        if not key_eligible(key, level):
+            raise VerificationRefused(["authenticator"])
+        KeyVerification.objects.filter(pk=proof.pk).update(completed_at=timezone.now())
+        registration = link.registrations.filter(
+            security_key=key, wanted=RegistrationState.ACTIVE
+        ).first()
+        if registration is not None:
+            if registration.level == level or level != Level.HIGH:
+                raise IllegalTransition("the key has this access already")
+            previous = registration.level
+            Registration.objects.filter(pk=registration.pk).update(
+                level=level, at_nia="", updated_at=timezone.now()
+            )
+        else:
+            previous = ""
+            registration = Registration.objects.create(
+                link=link,
+                identifier=f"mojeid-key-{uuid.uuid4()}",
+                security_key=key,
+                level=level,
+                wanted=RegistrationState.ACTIVE,
+            )
+    registration.refresh_from_db()
+    return registration, previous
+
+
+def _hold_active(link: Link, registration: Registration) -> None:
+    """Make NIA hold the registration active at its level: a ZAPIS, or — registered already
+    with another level — a ZMENA; then record NIA's confirmation."""
+    level = NIA_LEVELS[registration.level]
+    try:
+        nia.register_authenticator(
+            link.bsi,
+            registration.identifier,
+            level,
+            nia.State.ACTIVE,
+            verified_by_document=bool(link.identity_document),
+            document_kind=DOCUMENT_KINDS.get(link.identity_document),
+        )
+    except SystemRefused as refusal:
+        if refusal.code != nia.EXISTS:
+            raise
+        nia.change_authenticator(
+            link.bsi, registration.identifier, level, nia.State.ACTIVE, "level changed"
+        )
+    Registration.objects.filter(pk=registration.pk, wanted=RegistrationState.ACTIVE).update(
+        at_nia=RegistrationState.ACTIVE, updated_at=timezone.now()
+    )
+
+
+def _undo_key(registration: Registration, previous_level: str, problem, *, actor) -> None:
+    """NIA failed: a new key is wanted ended (ended at NIA now or by `reconcile`), a raised one
+    goes back to its level (`reconcile` tells NIA if it heard of the raise)."""
+    if previous_level:
+        Registration.objects.filter(pk=registration.pk).update(
+            level=previous_level, at_nia="", updated_at=timezone.now()
+        )
+        with contextlib.suppress(SystemUnavailable, SystemAnswerInvalid, SystemRefused):
+            registration.refresh_from_db()
+            _hold_active(registration.link, registration)
+    else:
+        Registration.objects.filter(pk=registration.pk).update(
+            wanted=RegistrationState.ENDED, updated_at=timezone.now()
+        )
+        end_registrations_quietly(registration.link_id)
+    record(
+        AuditEvent.Kind.NIA_LINK_NOT_COMPLETED,
+        user=registration.link.user,
+        actor=actor,
+        link=registration.link_id,
+        problem=str(problem)[:200],
+        registrations=[registration.identifier],
+    )

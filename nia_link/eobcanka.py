@@ -20,10 +20,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from twofactor.eligibility import SUBSTANTIAL, key_eligible
+from twofactor.models import SecurityKey
 
 from .clients import nia, saml
 from .exceptions import AssertionRefused, IllegalTransition, SystemRefused
-from .models import AuthnRequest, Link, LinkState, Route, UsedAssertion
+from .models import (
+    AuthnRequest,
+    KeyVerification,
+    Level,
+    Link,
+    LinkState,
+    Route,
+    UsedAssertion,
+)
 from .services import fail, open_link, verify
 
 logger = logging.getLogger(__name__)
@@ -53,10 +63,28 @@ def begin(user: User) -> str:
     return url
 
 
-def finish(saml_response: str) -> Link:
-    """Verify (or fail) the link whose request NIA answered. AssertionRefused for an answer that
-    is not accepted (nothing changed); SystemUnavailable etc. when NIA's interface cannot be
-    asked who the person is (nothing changed; the citizen starts again with Verify)."""
+def begin_for_key(user: User, key: SecurityKey) -> str:
+    """The address that takes the citizen to NIA to verify their identity for one more security
+    key of their active link ("Get" → Using an existing authentication method → Verify): any
+    means NIA offers will do, MojeID with a key registered already among them. IllegalTransition
+    when the account has no active link, or the key cannot get access."""
+    link = Link.objects.filter(user=user, state=LinkState.ACTIVE).first()
+    if link is None or key.user_id != user.pk or not key_eligible(key, SUBSTANTIAL):
+        raise IllegalTransition("no active link, or the key is not eligible")
+    url, request_id = saml.authn_request(link.level)
+    now = timezone.now()
+    AuthnRequest.objects.filter(created_at__lt=now - PENDING).delete()
+    UsedAssertion.objects.filter(forget_after__lt=now).delete()
+    AuthnRequest.objects.filter(link=link, security_key=key).delete()
+    AuthnRequest.objects.create(request_id=request_id, link=link, security_key=key)
+    return url
+
+
+def finish(saml_response: str) -> Link | KeyVerification:
+    """Verify (or fail) the link whose request NIA answered — or, for a request of "Get", record
+    that the person is the link's, for the key (a `KeyVerification`). AssertionRefused for an
+    answer that is not accepted (nothing changed); SystemUnavailable etc. when NIA's interface
+    cannot be asked who the person is (nothing changed; the citizen starts again with Verify)."""
     request_id = saml.in_response_to(saml_response)
     pending = AuthnRequest.objects.filter(
         request_id=request_id, created_at__gte=timezone.now() - PENDING
@@ -75,6 +103,8 @@ def finish(saml_response: str) -> Link:
     link = Link.objects.get(pk=pending.link_id)
     if not set(assertion.levels) & set(saml.ACCEPTED_LEVELS[link.level]):
         raise AssertionRefused("level", ", ".join(assertion.levels))
+    if pending.security_key_id is not None:
+        return _verify_for_key(link, pending.security_key_id, assertion)
     evidence = {"assertion": assertion.id}
     try:
         person = nia.match_person(
@@ -97,3 +127,24 @@ def _forget_after(assertion: saml.Assertion) -> datetime:
     if assertion.not_on_or_after is None:
         return at_least
     return max(at_least, assertion.not_on_or_after + timedelta(seconds=saml.CLOCK_DRIFT_SECONDS))
+
+
+def _verify_for_key(link: Link, key_id: int, assertion: saml.Assertion) -> KeyVerification:
+    """The person NIA signed in must be the link's (the same BSI for MojeID); then the key may be
+    registered, at high only if NIA asserted high (an existing high means, DESIGN §8)."""
+    person = nia.match_person(
+        assertion.first_names,
+        assertion.last_name,
+        assertion.birth_date,
+        birth_place=assertion.birth_place or None,
+    )
+    if person is None or person.bsi.lower() != link.bsi.lower():
+        raise AssertionRefused("another_person", assertion.id)
+    if link.state != LinkState.ACTIVE:
+        raise IllegalTransition("the link ended meanwhile")
+    return KeyVerification.objects.create(
+        link=link,
+        security_key_id=key_id,
+        level=Level.HIGH if saml.LOA_HIGH in assertion.levels else Level.SUBSTANTIAL,
+        assertion_id=assertion.id[:100],
+    )

@@ -4,10 +4,16 @@ so that no view (or a later caller) can file a request on a session that proved 
 
 from django.http import HttpRequest
 
+from accounts import ratelimit
 from accounts.reauth import raise_if_reauthentication_required
+from twofactor.models import SecurityKey
 
 from . import completion, eobcanka, services
-from .models import Link
+from .models import Link, Registration
+
+# "Get" for a later key: how often the citizen may go to NIA for it, and complete it.
+KEY_ATTEMPTS = 20
+KEY_WINDOW_SECONDS = 60 * 60
 
 
 def start(request: HttpRequest, *, level: str, route: str) -> Link:
@@ -43,3 +49,23 @@ def complete(request: HttpRequest) -> Link:
     session must have proved the password and the second factor lately."""
     raise_if_reauthentication_required(request, second_factor=True)
     return completion.complete(request.user, actor=request.user, request=request)
+
+
+def verify_key_at_nia(request: HttpRequest, key: SecurityKey) -> str:
+    """Get → Using an existing authentication method → Verify, for a later key: where to send the
+    citizen to sign in at NIA (with eObčanka, or MojeID and a key registered already). NIA's
+    sign-in is the proof: no re-authentication here. Rate-limited per account."""
+    ratelimit.hit(
+        "nia-key-verify", str(request.user.pk), limit=KEY_ATTEMPTS, per_seconds=KEY_WINDOW_SECONDS
+    )
+    return eobcanka.begin_for_key(request.user, key)
+
+
+def complete_key(request: HttpRequest, key: SecurityKey) -> Registration:
+    """Complete, for a later key verified at NIA lately: it is registered with NIA. The session
+    must have proved the password and the second factor lately; rate-limited per account."""
+    raise_if_reauthentication_required(request, second_factor=True)
+    ratelimit.hit(
+        "nia-key-complete", str(request.user.pk), limit=KEY_ATTEMPTS, per_seconds=KEY_WINDOW_SECONDS
+    )
+    return completion.add_key(request.user, key, actor=request.user, request=request)

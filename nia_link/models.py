@@ -197,10 +197,36 @@ class AuthnRequest(models.Model):
 
     request_id = models.CharField(max_length=100, unique=True)
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="+")
+    # Set when the request verifies the identity for one more key of an active link ("Get").
+    security_key = models.ForeignKey(
+        "twofactor.SecurityKey", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return self.request_id
+
+
+class KeyVerification(models.Model):
+    """NIA confirmed, for a later security key of an active link ("Get" → Verify), that the person
+    signing in is the link's person: the key may be registered with NIA by Complete, once, soon.
+    `level` is the highest level the key may get from that proof."""
+
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="+")
+    security_key = models.ForeignKey(
+        "twofactor.SecurityKey", on_delete=models.CASCADE, related_name="+"
+    )
+    level = models.CharField(_("level of assurance"), max_length=16, choices=Level.choices)
+    assertion_id = models.CharField(max_length=100)
+    verified_at = models.DateTimeField(_("verified"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("verification for a security key")
+        verbose_name_plural = _("verifications for security keys")
+
+    def __str__(self) -> str:
+        return f"{self.security_key_id} @ {self.verified_at:%Y-%m-%d %H:%M}"
 
 
 class UsedAssertion(models.Model):

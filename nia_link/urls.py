@@ -12,6 +12,12 @@ urlpatterns = [
     path("settings/public-administration/data-box/", views.data_box, name="data_box"),
     path("settings/public-administration/remove/", views.remove_access, name="remove_access"),
     path("settings/public-administration/verify/", views.verify_at_nia, name="verify_at_nia"),
+    path("settings/public-administration/keys/<int:pk>/", views.get_key, name="get_key"),
+    path(
+        "settings/public-administration/keys/<int:pk>/complete/",
+        views.complete_key,
+        name="complete_key",
+    ),
     # The portal as NIA's service provider (the eObčanka route); NIA has these addresses.
     path("nia/saml/metadata/", views.saml_metadata, name="saml_metadata"),
     path("nia/saml/acs/", views.saml_acs, name="saml_acs"),

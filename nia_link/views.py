@@ -14,9 +14,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts import ratelimit
 from accounts.decorators import login_required
 from accounts.reauth import raise_if_reauthentication_required, replayable_fields, sensitive_change
 from mojeid.qr import qr_svg
+from twofactor import services as twofactor_services
 
 from . import completion, eobcanka, flows, services
 from .clients import saml
@@ -29,7 +31,7 @@ from .exceptions import (
 )
 from .internal import codes
 from .internal.eligibility import MESSAGES, ROUTES
-from .models import Level, LinkState, Route
+from .models import KeyVerification, Level, LinkState, Route
 
 logger = logging.getLogger(__name__)
 
@@ -220,6 +222,8 @@ def saml_acs(request: HttpRequest) -> HttpResponse:
     except NiaLinkError as problem:
         logger.warning("NIA could not be asked who signed in: %s", problem)
         return render(request, "nia_link/nia_refused.html", {"reason": "unavailable"}, status=503)
+    if isinstance(link, KeyVerification):  # "Get" for a later key: on to Complete
+        return redirect("nia_link:complete_key", pk=link.security_key_id)
     if link.state == LinkState.VERIFIED:
         return redirect("nia_link:review")
     return _section()  # failed: the section says why
@@ -324,3 +328,80 @@ def review(request: HttpRequest) -> HttpResponse:
             }
         )
     return render(request, "nia_link/review.html", {"link": link, "rows": rows})
+
+
+# --- "Get" for a later security key -----------------------------------------------------------
+
+KEYS_SECTION = "#two-factor"
+EXISTING_METHOD = "existing"
+
+
+def _own_key(request: HttpRequest, pk: int):
+    key = request.user.security_keys.filter(pk=pk).first()
+    if key is None:
+        raise Http404
+    return key
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def get_key(request: HttpRequest, pk: int) -> HttpResponse:
+    """Get, in the key list: the identity is verified again for this key — Using an existing
+    authentication method, then Verify — before Complete registers it with NIA."""
+    key = _own_key(request, pk)
+    link = services.open_link(request.user)
+    if link is None or link.state != LinkState.ACTIVE:
+        return redirect("nia_link:get_access")  # no access yet: the first time goes there
+    access = twofactor_services.key_access(key)
+    error = None
+    if request.method == "POST" and access == "get":
+        if request.POST.get("route") != EXISTING_METHOD:
+            error = _("Choose how you want to verify your identity.")
+        else:
+            try:
+                return redirect(flows.verify_key_at_nia(request, key))
+            except ratelimit.RateLimited:
+                error = _("Too many attempts. Try again later.")
+            except IllegalTransition:
+                return redirect(reverse("accounts:settings") + KEYS_SECTION)
+            except NiaLinkError as problem:
+                logger.warning("NIA cannot be reached for Get: %s", problem)
+                error = str(NiaUnavailable().message)
+    return render(
+        request,
+        "nia_link/get_key.html",
+        {"key": key, "link": link, "access": access, "error": error},
+        status=400 if error else 200,
+    )
+
+
+@sensitive_change(gettext_lazy("You are enabling access to public administration services."))
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def complete_key(request: HttpRequest, pk: int) -> HttpResponse:
+    """After NIA verified the identity for the key: Complete registers it with NIA."""
+    key = _own_key(request, pk)
+    verification = completion.key_verification(request.user, key)
+    if verification is None:
+        return redirect("nia_link:get_key", pk=key.pk)
+    if request.method == "POST":
+        try:
+            flows.complete_key(request, key)
+        except ratelimit.RateLimited:
+            messages.error(request, _("Too many attempts. Try again later."))
+        except NiaUnavailable as problem:
+            messages.error(request, str(problem.message))
+        except (IllegalTransition, VerificationRefused):
+            messages.error(
+                request, _("This key cannot get access to public administration services.")
+            )
+        else:
+            messages.success(
+                request,
+                _("The key %(name)s can now be used to access public administration services.")
+                % {"name": key.name},
+            )
+        return redirect(reverse("accounts:settings") + KEYS_SECTION)
+    return render(request, "nia_link/complete_key.html", {"key": key, "verification": verification})

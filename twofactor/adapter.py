@@ -53,6 +53,11 @@ class TwoFactorAdapter:
         "ended" (NIA suspended or ended it on its side), or None (not registered there)."""
         return None
 
+    def key_access_url(self, key) -> str | None:
+        """Where "Get" for this key leads (the linked service's page), or None for the key's
+        own page."""
+        return None
+
 
 @cache
 def get_adapter() -> TwoFactorAdapter:

@@ -23,6 +23,7 @@ from accounts.notifications import tell
 from accounts.validators import validate_no_control_characters
 
 from .adapter import get_adapter
+from .eligibility import SUBSTANTIAL, key_eligible
 from .exceptions import TooManyKeys
 from .internal import webauthn
 from .internal.attestation import Registration, judge, parse_registration
@@ -304,3 +305,13 @@ def _keys_of(models) -> Q:
         for kid in model.key_identifiers.values_list("key_identifier", flat=True)
     ]
     return Q(aaguid__in=aaguids) | Q(verdict__certificate_key_identifier__in=kids)
+
+
+def key_access(key: SecurityKey) -> str:
+    """The key's state for public administration services, as the key list shows it: "active"
+    (registered with NIA), "suspended" / "ended" (by NIA, on its side), "get" (eligible, not
+    registered yet) or "not_available"."""
+    at_nia = get_adapter().key_state_at_nia(key)
+    if at_nia:
+        return at_nia
+    return "get" if key_eligible(key, SUBSTANTIAL) else "not_available"

@@ -69,6 +69,7 @@ class NotificationPage:
 
 
 NOT_FOUND = "NENALEZEN"
+EXISTS = "EXISTUJE"  # the identifier is registered with other data (another level)
 AMBIGUOUS = "NEJEDNOZNACNY"
 
 

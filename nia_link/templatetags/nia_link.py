@@ -2,6 +2,7 @@ from django import template
 
 from ..internal.eligibility import MESSAGES
 from ..services import latest_link
+from ..signin import recent_sign_ins
 
 register = template.Library()
 
@@ -16,3 +17,9 @@ def nia_link(user):
 def nia_reason(code: str) -> str:
     """What a link's end reason means for the citizen ("" for a reason with no message)."""
     return str(MESSAGES.get(code, ""))
+
+
+@register.simple_tag
+def nia_sign_ins(user):
+    """The user's latest sign-ins to public administration services through NIA."""
+    return recent_sign_ins(user) if user.is_authenticated else []

@@ -14,13 +14,16 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 from onelogin.saml2.response import OneLogin_Saml2_Response
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
+from accounts.reauth import REAUTH_AT, REAUTH_FACTOR
 from conftest import PASSWORD
 from govsim.nia import keys as nia_keys
 from govsim.nia import seed as nia_seed
@@ -230,12 +233,13 @@ def metadata_for_keys(level: str = "FIDO_CERTIFIED_L1") -> None:
 
 def add_key(user, name: str = "Klíč od úřadu") -> Key:
     """A software key added to the account through the key ceremony (a signed-in client)."""
-    from django.conf import settings
-
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     session = client.session
-    session["mojeid_reauth_at"] = time.time()
+    session[REAUTH_AT], session[REAUTH_FACTOR] = time.time(), True
+    earlier = SecurityKey.objects.filter(user=user).first()
+    if earlier is not None:  # signed in with it: the portal's pages want the second factor
+        session[DEVICE_ID_SESSION_KEY] = earlier.persistent_id
     session.save()
     origin, rp_id = settings.WEBAUTHN_ORIGINS[0], settings.WEBAUTHN_RP_ID
     soft = SoftKey(CERTIFIED, authority=ROOT)

@@ -3,16 +3,22 @@ at the simulated NIA, the choice of MojeID, NIA's AuthnRequest to the portal's i
 the password and a registered key there, the portal's encrypted answer checked by the hub, NIA's
 consent and its own answer to the service, read by the service with python3-saml."""
 
+import base64
+import re
+
 import pytest
+from lxml import etree
 
 from accounts.models import AuditEvent
 from conftest import PASSWORD
 
-from .idp_world import add_key, citizen_jana, link, metadata_for_keys
+from .idp_world import add_key, citizen_jana, form, link, metadata_for_keys, path_of
 from .idp_world import world as world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NP = "http://eidas.europa.eu/attributes/naturalperson/"
+SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 
 
 def test_a_linked_citizen_signs_in_to_the_service_at_substantial(world, make_user):
@@ -48,3 +54,111 @@ def test_a_linked_citizen_signs_in_to_the_service_at_substantial(world, make_use
     assert event.details["level"] == "substantial"
     assert event.details["authenticator"] == "Klíč od úřadu"
     assert PASSWORD
+
+
+def _refusal_at_the_service(world, page: str) -> str:
+    """The portal's refusal page → Return to NIA → NIA's error answer to the service: the
+    second-level status the service reads."""
+    action = re.search(r'action="(?P<action>[^"]+/refuse/)"', page)
+    assert action, page[:3000]
+    back = world.client.post(action["action"])
+    assert back.status_code == 200, back.content[:2000]
+    to_nia, fields = form(back.content.decode(), "SAMLResponse")
+    relayed = world.client.post(path_of(to_nia), fields)
+    _to_service, answer = form(relayed.content.decode(), "SAMLResponse")
+    document = etree.fromstring(base64.b64decode(answer["SAMLResponse"]))
+    assert document.find(f".//{{{SAML}}}EncryptedAssertion") is None
+    assert document.find(f".//{{{SAML}}}Assertion") is None
+    codes = document.findall(f".//{{{SAMLP}}}StatusCode")
+    return codes[-1].get("Value").rsplit(":", 1)[-1]
+
+
+def test_the_settings_page_lists_the_sign_in(world, make_user):
+    metadata_for_keys()
+    user = make_user("jana")
+    key = add_key(user)
+    link(user, citizen_jana(), world.mojeid, keys=[key.stored])
+    world.sign_in_with_password(world.choose_mojeid(world.service_asks()))
+    world.key_step(key)
+    world.consent(world.answer_to_nia())
+
+    page = world.client.get("/settings/").content.decode()
+
+    assert "Recent sign-ins to public administration services" in page
+    assert "Portál občana (test)" in page and "Klíč od úřadu" in page
+
+
+def test_a_second_sign_in_within_minutes_needs_no_step(world, make_user):
+    metadata_for_keys()
+    user = make_user("jana")
+    key = add_key(user)
+    link(user, citizen_jana(), world.mojeid, keys=[key.stored])
+    world.sign_in_with_password(world.choose_mojeid(world.service_asks()))
+    world.key_step(key)
+    world.consent(world.answer_to_nia())
+
+    again = world.choose_mojeid(world.service_asks())
+    page = world.client.get(again["Location"]).content.decode()
+
+    assert 'name="SAMLResponse"' in page  # answered at once: no password, no key asked
+    assert AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.NIA_SIGN_IN).count() == 2
+
+
+def test_an_account_without_access_is_refused_and_the_service_is_told(world, make_user):
+    metadata_for_keys()
+    user = make_user("jana")
+    add_key(user)  # a key, but no link to NIA
+
+    refused = world.sign_in_with_password(world.choose_mojeid(world.service_asks()))
+    page = world.client.get(refused["Location"])
+
+    assert page.status_code == 403
+    assert "does not have access to public administration services" in page.content.decode()
+    assert _refusal_at_the_service(world, page.content.decode()) == "UnknownPrincipal"
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.NIA_SIGN_IN).exists()
+
+
+def test_high_with_only_a_level_one_key_is_refused_and_explained(world, make_user):
+    metadata_for_keys("FIDO_CERTIFIED_L1")
+    user = make_user("jana")
+    key = add_key(user)
+    link(user, citizen_jana(), world.mojeid, keys=[key.stored])
+
+    refused = world.sign_in_with_password(world.choose_mojeid(world.service_asks("high")))
+    page = world.client.get(refused["Location"])
+
+    assert page.status_code == 403
+    assert "reaches the level of assurance this service asks for (high)" in page.content.decode()
+    assert _refusal_at_the_service(world, page.content.decode()) == "NoAuthnContext"
+
+
+def test_the_key_step_offers_only_keys_registered_with_nia(world, make_user):
+    metadata_for_keys()
+    user = make_user("jana")
+    registered = add_key(user, "Registrovaný")
+    other = add_key(user, "Jen pro MojeID")
+    link(user, citizen_jana(), world.mojeid, keys=[registered.stored])
+    world.sign_in_with_password(world.choose_mojeid(world.service_asks()))
+
+    page = world.client.get(world.sign_in_url).content.decode()
+    refused = world.key_step(other)
+
+    assert "Registrovaný" in page and "Jen pro MojeID" not in page
+    assert world.allowed == [registered.stored.credential_id]
+    assert refused.status_code == 400
+    assert 'name="SAMLResponse"' not in world.client.get(world.sign_in_url).content.decode()
+    assert world.key_step(registered).status_code == 200
+
+
+def test_a_wrong_password_is_refused_on_the_sign_in_page(world, make_user):
+    metadata_for_keys()
+    user = make_user("jana")
+    key = add_key(user)
+    link(user, citizen_jana(), world.mojeid, keys=[key.stored])
+    asked = world.choose_mojeid(world.service_asks())
+    world.sign_in_url = asked["Location"]
+
+    wrong = world.client.post(world.sign_in_url, {"login": "jana", "password": "nope"})
+
+    assert wrong.status_code == 400
+    assert world.key_step(key).status_code == 403  # no key step before the password

@@ -1,7 +1,8 @@
 from django import template
+from django.urls import reverse
 
+from .. import services
 from ..adapter import get_adapter
-from ..eligibility import SUBSTANTIAL, key_eligible
 
 register = template.Library()
 
@@ -22,13 +23,15 @@ def klic_device(user):
 
 @register.simple_tag
 def key_access(key) -> str:
-    """The key's state for public administration services: "active" (registered with NIA),
-    "suspended" / "ended" (by NIA, on its side), "get" (eligible, not registered yet) or
-    "not_available"."""
-    at_nia = get_adapter().key_state_at_nia(key)
-    if at_nia:
-        return at_nia
-    return "get" if key_eligible(key, SUBSTANTIAL) else "not_available"
+    """The key's state for public administration services (`services.key_access`)."""
+    return services.key_access(key)
+
+
+@register.simple_tag
+def key_access_url(key) -> str:
+    """Where the key list's Get (or Not available) leads: the linked service's page for the key,
+    else the key's own page."""
+    return get_adapter().key_access_url(key) or reverse("twofactor:key_detail", args=[key.pk])
 
 
 @register.simple_tag
