@@ -91,6 +91,14 @@ def test_the_entity_id_follows_where_the_service_is_served():
     assert saml.acs_url(request) == "https://localhost:8001" + reverse("govsim:sep:acs")
 
 
+@pytest.mark.urls("govsim.standalone_urls")
+def test_standalone_the_service_is_at_sep():
+    request = RequestFactory().get("/", HTTP_HOST="localhost:8001")
+
+    assert saml.entity_id(request) == "http://localhost:8001/sep/metadata/"
+    assert saml.acs_url(request) == "http://localhost:8001/sep/acs/"
+
+
 def test_the_sign_in_needs_the_csrf_token(db):
     strict = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
 
