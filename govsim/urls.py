@@ -16,6 +16,7 @@ urlpatterns = [
     path("rob/", include("govsim.rob.urls")),
     path("isds/", include("govsim.isds.urls")),
     path("nia/", include("govsim.nia.urls")),
+    path("sep/", include("govsim.sep.urls")),
     path("czechpoint/", include("czechpoint.urls")),
     # Last: any other address is the simulator's own 404 page (CommonMiddleware still adds a
     # missing slash first: it redirects a 404 whose address with a slash exists).

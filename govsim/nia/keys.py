@@ -26,10 +26,15 @@ CERT_VALID_DAYS = 3650
 
 @dataclass(frozen=True)
 class KeyPair:
-    """The files of the IdP's private key and of its certificate (PEM)."""
+    """The files of a private key and of its certificate (PEM): NIA's, or another simulated
+    party's (`generated_key_pair`)."""
 
     key_file: Path
     cert_file: Path
+
+    @property
+    def key_pem(self) -> str:
+        return self.key_file.read_text(encoding="ascii")
 
     @property
     def cert_pem(self) -> str:
@@ -106,13 +111,20 @@ def signing_key_pair() -> KeyPair:
     cert_file = getattr(settings, "GOVSIM_NIA_CERT_FILE", None)
     if key_file and cert_file:
         return KeyPair(Path(key_file), Path(cert_file))
-    folder = key_dir()
-    pair = KeyPair(folder / KEY_NAME, folder / CERT_NAME)
+    return generated_key_pair(key_dir(), "NIA simulator (development)")
+
+
+def generated_key_pair(
+    folder: Path, common_name: str, *, key_name: str = KEY_NAME, cert_name: str = CERT_NAME
+) -> KeyPair:
+    """The development key pair kept in `folder`, made on first use (`make_key_pair`) under the
+    folder's generation lock, so concurrent first uses agree on one pair."""
+    pair = KeyPair(folder / key_name, folder / cert_name)
     if pair.key_file.exists() and pair.cert_file.exists():
         return pair
     with _generation_lock(folder):
         if not (pair.key_file.exists() and pair.cert_file.exists()):
-            key_pem, cert_pem = make_key_pair("NIA simulator (development)")
+            key_pem, cert_pem = make_key_pair(common_name)
             _write_private(pair.key_file, key_pem)
             _write_private(pair.cert_file, cert_pem)
     return pair
