@@ -310,11 +310,9 @@ def choose_means(request: HttpRequest, login_id: str) -> HttpResponse:
             "login_id": login.id,
             "service": login.service,
             "levels": [LEVEL_LABELS.get(level, level) for level in login.pending.levels],
-            "providers": [
-                provider
-                for provider in broker.identity_providers()
-                if provider.pk != login.service.pk
-            ],
+            # MojeID too when MojeID itself asks (a later key's "Get": its citizen signs in at
+            # NIA with MojeID and a key registered already).
+            "providers": broker.identity_providers(),
         },
     )
 
@@ -331,7 +329,7 @@ def via_provider(request: HttpRequest, login_id: str, provider_id: int) -> HttpR
     provider = next(
         (found for found in broker.identity_providers() if found.pk == provider_id), None
     )
-    if provider is None or provider.pk == login.service.pk:
+    if provider is None:
         return _problem(
             request,
             _("This identity provider is not available"),

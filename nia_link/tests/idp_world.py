@@ -293,3 +293,12 @@ def link(user, citizen, mojeid: ServiceProvider, *, keys=(), klic=None, level="s
 
 def citizen_jana():
     return make_citizen(first_names="Jana", last_name="Nováková")
+
+
+def signed_in_with(client: Client, user, key: SecurityKey) -> None:
+    """`client` signed in to the portal as `user` with password and `key` (as after the sign-in
+    pages)."""
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = key.persistent_id
+    session.save()

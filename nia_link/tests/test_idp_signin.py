@@ -10,9 +10,14 @@ import pytest
 from lxml import etree
 
 from accounts.models import AuditEvent
+from accounts.reauth import REAUTH_FACTOR
 from conftest import PASSWORD
+from govsim.nia.models import AuthenticatorRegistration
+from govsim.rob.tests.factories import make_citizen
+from nia_link.exceptions import AssertionRefused
+from nia_link.models import AuthnRequest, KeyVerification, Link, Registration
 
-from .idp_world import add_key, citizen_jana, form, link, metadata_for_keys, path_of
+from .idp_world import add_key, citizen_jana, form, link, metadata_for_keys, path_of, signed_in_with
 from .idp_world import world as world
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -162,3 +167,79 @@ def test_a_wrong_password_is_refused_on_the_sign_in_page(world, make_user):
 
     assert wrong.status_code == 400
     assert world.key_step(key).status_code == 403  # no key step before the password
+
+
+def test_get_registers_a_second_key_after_signing_in_at_nia_with_the_first(
+    world, make_user, deliver
+):
+    metadata_for_keys()
+    user = make_user("jana")
+    first = add_key(user, "První")
+    second = add_key(user, "Druhý")
+    citizen = citizen_jana()
+    link(user, citizen, world.mojeid, keys=[first.stored])
+    signed_in_with(world.client, user, first.stored)
+    settings_page = world.client.get("/settings/").content.decode()
+    get_url = f"/settings/public-administration/keys/{second.stored.pk}/"
+    assert f'href="{get_url}"' in settings_page  # the key list's Get
+
+    verify = world.client.post(get_url, {"route": "existing"})
+    assert verify.status_code == 302, verify.content[:2000]
+    at_nia = world.client.get(path_of(verify["Location"]), follow=True).content.decode()
+    world.sign_in_with_password(world.choose_mojeid(at_nia))
+    assert world.key_step(first).status_code == 200
+    to_portal = world.consent(world.answer_to_nia())
+    action, fields = form(to_portal, "SAMLResponse")
+    back = world.client.post(path_of(action), fields)
+    assert back["Location"] == f"{get_url}complete/"
+    session = world.client.session
+    session[REAUTH_FACTOR] = True  # signed in with the first key lately
+    session.save()
+    completed = world.client.post(f"{get_url}complete/")
+
+    assert completed.status_code == 302
+    registration = Registration.objects.get(security_key=second.stored)
+    assert (registration.wanted, registration.at_nia) == ("active", "active")
+    assert AuthenticatorRegistration.objects.get(identifier=registration.identifier).state == (
+        "Aktivni"
+    )
+    assert ">Active<" in world.client.get("/settings/").content.decode()
+    assert AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.NIA_KEY_ADDED).exists()
+    assert deliver()[0][-1].subject == (
+        "Security key added to access to public administration services"
+    )
+    # The proof is spent: a second Complete finds nothing to complete.
+    assert world.client.post(f"{get_url}complete/")["Location"] == get_url
+
+
+def test_get_refuses_a_different_person_at_nia(world, make_user):
+    metadata_for_keys()
+    user = make_user("jana")
+    first = add_key(user, "První")
+    second = add_key(user, "Druhý")
+    link(user, citizen_jana(), world.mojeid, keys=[first.stored])
+    other = make_citizen(first_names="Petr", last_name="Svoboda")
+    signed_in_with(world.client, user, first.stored)
+    from nia_link import eobcanka
+
+    verify = world.client.post(
+        f"/settings/public-administration/keys/{second.stored.pk}/", {"route": "existing"}
+    )
+    request_id = AuthnRequest.objects.get(security_key=second.stored).request_id
+    assert verify.status_code == 302 and request_id
+    # NIA answers that somebody else signed in (their own eObčanka, say).
+    assertion = eobcanka.saml.Assertion(
+        id="_x",
+        in_response_to=request_id,
+        not_on_or_after=None,
+        levels=(eobcanka.saml.LOA_HIGH,),
+        person_identifier="CZ/CZ/x",
+        first_names=other.first_names,
+        last_name=other.last_name,
+        birth_date=other.birth_date,
+        birth_place="",
+    )
+    link_row = Link.objects.get(user=user)
+    with pytest.raises(AssertionRefused):
+        eobcanka._verify_for_key(link_row, second.stored.pk, assertion)
+    assert not KeyVerification.objects.exists()
