@@ -64,14 +64,9 @@ def accept(saml_request: str, binding: str, *, relay_state: str, query: str) -> 
     """Keep NIA's AuthnRequest for the citizen's sign-in page. RequestRefused when it is not
     acceptable or seen before; SystemUnavailable / SystemAnswerInvalid when NIA's metadata
     cannot be read."""
-    requester = saml.nia_as_requester()
+    received = saml_idp.receive(saml_request, binding, relay_state=relay_state, query=query)
     parsed = saml_idp.read_authn_request(
-        saml_request,
-        binding,
-        relay_state=relay_state,
-        query=query,
-        requester=requester,
-        sso_url=saml.idp_sso_url(),
+        received, requester=saml.nia_as_requester(), sso_url=saml.idp_sso_url()
     )
     SignInRequest.objects.filter(created_at__lt=timezone.now() - 2 * PENDING).delete()
     try:

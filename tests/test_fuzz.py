@@ -60,6 +60,7 @@ from govsim.rob.models import Citizen, Recipient
 from govsim.rob.services import file_provision
 from govsim.tests.people import make_staff_member, signed_in_as
 from mojeid.models import OutboxMessage
+from nia_link.models import SignInRequest
 from twofactor.metadata import load_payload
 from twofactor.models import KlicDevice, MetadataSource, SecurityKey
 
@@ -200,6 +201,7 @@ class World:
         if name == "pk":
             for prefix, key in (
                 ("twofactor:", "security_key"),
+                ("nia_link:", "security_key"),
                 ("govsim:isds:", "message"),
                 ("govsim:czechpoint:", "provision"),
             ):
@@ -291,6 +293,27 @@ def build_world(make_user, sign_in_verified) -> World:
         channel="email", recipient=superuser.email, subject="Fuzz", body="Fuzz"
     )
 
+    # NIA's AuthnRequest waiting for its citizen at the portal's identity provider.
+    sign_in = SignInRequest.objects.create(
+        token="fuzz-sign-in",
+        request_id="_fuzz",
+        service_name="Portál občana",
+        level="substantial",
+        request={
+            "id": "_fuzz",
+            "issued_at": timezone.now().isoformat(),
+            "acs_url": "http://localhost:8000/sim/nia/saml/broker/acs/",
+            "level": "substantial",
+            "levels": ["http://eidas.europa.eu/LoA/substantial"],
+            "comparison": "minimum",
+            "relay_state": "fuzz",
+            "service_name": "Portál občana",
+            "service_entity_id": "",
+            "force_authn": False,
+            "is_passive": False,
+        },
+    )
+
     world = World()
     world.objects.update(_admin_objects())
     world.objects.update(
@@ -306,6 +329,8 @@ def build_world(make_user, sign_in_verified) -> World:
         object_id=str(superuser.pk),
         rest="v1/x",
         url="x",
+        token=sign_in.token,
+        provider_id=str(nia_service.pk),
     )
 
     everybody = Client()

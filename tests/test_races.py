@@ -598,3 +598,140 @@ def test_remove_access_clicked_at_once_removes_it_once(portal):
         assert effects["links"] == ["cancelled"] and effects["cancelled"] == 1
     finally:
         portal.call(f"{HERE}:restore_state_systems", **before)
+
+
+# --- Get for a later key, and the sign-in through NIA ------------------------------------------
+
+
+def prepare_later_key(username: str) -> dict:
+    """An active link (MojeID Klíč registered with NIA), a second, certified key, and NIA's
+    confirmation for it a moment ago (as after Get → Verify → NIA): only Complete is left."""
+    from nia_link.models import KeyVerification, Link, LinkState
+    from twofactor.models import SecurityKey
+
+    prepared = prepare_linking(username, verified=True, active=True)
+    user = User.objects.get(username=username)
+    key = SecurityKey.objects.create(
+        user=user,
+        name="Druhý klíč",
+        credential_id=f"cred-{username}",
+        public_key=b"x",
+        aaguid="c0c0c0c0-0000-4000-8000-000000000001",
+        attestation_format="packed",
+        attestation_object=b"",
+        key_type="cross-platform",
+        nia_eligible=True,
+        use_for_public_administration=True,
+    )
+    link = Link.objects.get(user=user, state=LinkState.ACTIVE)
+    KeyVerification.objects.create(
+        link=link, security_key=key, level="substantial", assertion_id=f"_a-{username}"
+    )
+    return {**prepared, "key": key.pk}
+
+
+def later_key_effects(username: str) -> dict:
+    from govsim.nia.models import AuthenticatorRegistration
+    from nia_link.models import Registration
+
+    user = User.objects.get(username=username)
+    return {
+        "registrations": Registration.objects.filter(
+            link__user=user, security_key__isnull=False
+        ).count(),
+        "confirmed": Registration.objects.filter(
+            link__user=user, security_key__isnull=False, at_nia="active"
+        ).count(),
+        "at_nia": AuthenticatorRegistration.objects.filter(state="Aktivni").count(),
+        "added": AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.NIA_KEY_ADDED).count(),
+    }
+
+
+def test_complete_for_a_later_key_clicked_at_once_registers_it_once(portal):
+    served_at = f"http://{portal.host}" if hasattr(portal, "host") else portal.browser().base_url
+    before = portal.call(f"{HERE}:point_state_systems_at", url=served_at)
+    try:
+        prepared = portal.call(f"{HERE}:prepare_later_key", username="druhyklic")
+        browser = portal.browser()
+        browser.session.cookies.set("sessionid", prepared["session"])
+        path = f"/settings/public-administration/keys/{prepared['key']}/complete/"
+        token = browser.csrf_token(path)
+        complete = browser.later("POST", path, data={"csrfmiddlewaretoken": token})
+
+        responses = race([complete] * 6)
+
+        assert_no_server_error(responses, portal.log)
+        assert statuses(responses) == [302] * 6
+        effects = portal.call(f"{HERE}:later_key_effects", username="druhyklic")
+        assert effects == {"registrations": 1, "confirmed": 1, "at_nia": 2, "added": 1}
+    finally:
+        portal.call(f"{HERE}:restore_state_systems", **before)
+
+
+def prepare_sign_in(username: str, served_at: str) -> dict:
+    """A linked account signed in a moment ago with password and its registered MojeID Klíč,
+    and NIA's AuthnRequest for it waiting at the portal's identity provider."""
+    import time
+
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from nia_link.models import SignInRequest
+    from twofactor.flows import FACTOR_PROOF
+
+    prepared = prepare_linking(username, verified=True, active=True)
+    settings.NIA_SAML_BROKER_METADATA_URL = f"{served_at}/sim/nia/saml/broker/metadata/"
+    settings.PORTAL_URL = served_at
+    device = KlicDevice.objects.get(user__username=username)
+    store = SessionStore(session_key=prepared["session"])
+    store[FACTOR_PROOF] = {"key": None, "klic": device.pk, "user_verified": True, "at": time.time()}
+    store.save()
+    sign_in = SignInRequest.objects.create(
+        token=f"race-{username}",
+        request_id=f"_race-{username}",
+        service_name="Portál občana",
+        level="substantial",
+        request={
+            "id": f"_race-{username}",
+            "issued_at": timezone.now().isoformat(),
+            "acs_url": f"{served_at}/sim/nia/saml/broker/acs/",
+            "level": "substantial",
+            "levels": ["http://eidas.europa.eu/LoA/substantial"],
+            "comparison": "minimum",
+            "relay_state": "race",
+            "service_name": "Portál občana",
+            "service_entity_id": "",
+            "force_authn": False,
+            "is_passive": False,
+        },
+    )
+    return {**prepared, "token": sign_in.token}
+
+
+def sign_in_effects(username: str) -> dict:
+    user = User.objects.get(username=username)
+    return {
+        "signed_in": AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.NIA_SIGN_IN).count()
+    }
+
+
+def test_a_sign_in_answered_from_several_tabs_at_once_answers_nia_once(portal):
+    served_at = f"http://{portal.host}" if hasattr(portal, "host") else portal.browser().base_url
+    before = portal.call(f"{HERE}:point_state_systems_at", url=served_at)
+    try:
+        prepared = portal.call(
+            f"{HERE}:prepare_sign_in", username="prihlasujici", served_at=served_at
+        )
+        browser = portal.browser()
+        browser.session.cookies.set("sessionid", prepared["session"])
+        page = browser.later("GET", f"/nia/idp/signin/{prepared['token']}/")
+
+        responses = race([page] * 6)
+
+        assert_no_server_error(responses, portal.log)
+        answered = [r for r in responses if 'name="SAMLResponse"' in r.text]
+        assert len(answered) == 1, statuses(responses)
+        assert statuses(responses) == [200] + [410] * 5
+        assert portal.call(f"{HERE}:sign_in_effects", username="prihlasujici") == {"signed_in": 1}
+    finally:
+        portal.call(f"{HERE}:restore_state_systems", **before)

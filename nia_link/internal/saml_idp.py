@@ -216,23 +216,39 @@ def _text(element: etree._Element | None) -> str:
     return (element.text or "").strip()
 
 
-def read_authn_request(
-    saml_request: str,
-    binding: str,
-    *,
-    relay_state: str,
-    query: str,
-    requester: Requester,
-    sso_url: str,
-    now: datetime | None = None,
-) -> AuthnRequest:
-    """NIA's AuthnRequest, checked as the module says; else RequestRefused."""
+@dataclass(frozen=True)
+class Received:
+    """An AuthnRequest as it arrived, well-formed, before any check that needs NIA's metadata."""
+
+    xml: bytes
+    root: etree._Element
+    binding: str
+    relay_state: str
+    query: str
+
+
+def receive(saml_request: str, binding: str, *, relay_state: str, query: str) -> Received:
+    """The first checks, which need nothing of NIA: size, encoding, XML without DOCTYPE,
+    entities, comments or processing instructions, a SAML 2.0 AuthnRequest, the RelayState."""
     if len(relay_state.encode("utf-8", "surrogatepass")) > MAX_RELAY_STATE_BYTES:
         raise RequestRefused("relay_state", "longer than 80 bytes")
     xml = _decode(saml_request, binding)
     root = _parse(xml)
     if root.tag != f"{{{SAMLP}}}AuthnRequest" or root.get("Version") != "2.0" or not root.get("ID"):
         raise RequestRefused("malformed", "not a SAML 2.0 AuthnRequest")
+    return Received(xml, root, binding, relay_state, query)
+
+
+def read_authn_request(
+    received: Received,
+    *,
+    requester: Requester,
+    sso_url: str,
+    now: datetime | None = None,
+) -> AuthnRequest:
+    """NIA's AuthnRequest (`receive`d), checked as the module says; else RequestRefused."""
+    xml, root, binding = received.xml, received.root, received.binding
+    relay_state, query = received.relay_state, received.query
     issuers = root.findall(f"{{{SAML}}}Issuer")
     if len(issuers) != 1 or _text(issuers[0]) != requester.entity_id:
         raise RequestRefused("unknown_issuer", _text(issuers[0]) if issuers else "")
