@@ -8,12 +8,14 @@ authenticators into NIA through the back-channel. NIA's AuthnRequest is signed (
 RSA-SHA256, HTTP-POST), asks for the level the service asked for (`Comparison="minimum"`) and a
 persistent NameID, names the service in `ProviderName` and its entity ID in `Scoping/RequesterID`.
 
-The answer is accepted only when pysaml2 finds it valid — Response and Assertion signed by the
-provider's certificate from its metadata, the Assertion encrypted to NIA's key, audience our entity
-ID, destination our ACS, InResponseTo our request, within its validity — and when the NameID (the
-person's BSI for that provider) and the authenticator named in the assertion are registered and
-`Aktivni` in NIA's records of that provider (`TR_EVIDENCE_VIP_*`) at a level at least the one the
-assertion claims, which in turn must be at least the one asked for.
+The answer is accepted only when it carries its Assertion encrypted (checked here: pysaml2
+decrypts what is encrypted but takes a plain Assertion as well) and pysaml2 finds it valid —
+Response and Assertion signed by the provider's certificate from its metadata, the Assertion
+encrypted to NIA's key, audience our entity ID, destination our ACS, InResponseTo our request,
+within its validity — and when the NameID (the person's BSI for that provider) and the
+authenticator named in the assertion are registered and `Aktivni` in NIA's records of that
+provider (`TR_EVIDENCE_VIP_*`) at a level at least the one the assertion claims, which in turn
+must be at least the one asked for.
 """
 
 import base64
@@ -55,6 +57,8 @@ LOA_OF_REGISTRATION = {
     "High": eidas.LOA_HIGH,
 }
 MAX_RESPONSE_CHARACTERS = 256 * 1024
+SAML_PROTOCOL_NS = "urn:oasis:names:tc:SAML:2.0:protocol"
+SAML_ASSERTION_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
 USED_ASSERTION_SECONDS = 60 * 60
 EXCEPTION_STATUS = {exception: status for status, exception in STATUSCODE2EXCEPTION.items()}
 
@@ -199,6 +203,10 @@ def read_response(
     BrokerRefused with the status to answer the service with."""
     if not saml_response or len(saml_response) > MAX_RESPONSE_CHARACTERS:
         raise BrokerRefused(samlp.STATUS_AUTHN_FAILED, "no answer, or too large")
+    if not _assertion_encrypted(saml_response):
+        raise BrokerRefused(
+            samlp.STATUS_AUTHN_FAILED, "the answer's assertion is not encrypted to NIA"
+        )
     client = _client(request, provider)
     try:
         answer = client.parse_authn_request_response(
@@ -220,6 +228,23 @@ def read_response(
     if not cache.add(_used_key(provider, assertion.id), True, USED_ASSERTION_SECONDS):
         raise BrokerRefused(samlp.STATUS_AUTHN_FAILED, "the assertion was used before")
     return _accepted(provider, answer, levels, comparison)
+
+
+def _assertion_encrypted(saml_response: str) -> bool:
+    """Whether the Response carries exactly one EncryptedAssertion and no Assertion in the clear
+    (in the citizen's browser, the person's BSI and authenticator would be readable). An answer
+    that does not even parse is left to pysaml2 to refuse with its own reason."""
+    try:
+        root = _safe_parse(base64.b64decode(saml_response, validate=False))
+    except (ValueError, etree.XMLSyntaxError):
+        return True
+    if root.tag != f"{{{SAML_PROTOCOL_NS}}}Response":
+        return True
+    plain = root.findall(f"{{{SAML_ASSERTION_NS}}}Assertion")
+    encrypted = root.findall(f"{{{SAML_ASSERTION_NS}}}EncryptedAssertion")
+    if not plain and not encrypted:
+        return True  # an error Response, without any assertion: pysaml2 reads its status
+    return not plain and len(encrypted) == 1
 
 
 def _used_key(provider: ServiceProvider, assertion_id: str) -> str:

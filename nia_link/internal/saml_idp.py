@@ -4,10 +4,12 @@ certificates) comes from its metadata, read by the client (`clients.saml.nia_as_
 
 An AuthnRequest is accepted only when it is well-formed XML without DOCTYPE, entities, comments
 or processing instructions (a comment can split a value so that the signature covers another
-text than a careless reader sees), issued by NIA, signed by NIA's key (the enveloped signature
-of HTTP-POST, covering the request itself; or the query-string signature of HTTP-Redirect),
-recent, addressed to our single sign-on service, asking for an answer at one of NIA's assertion
-consumer services by HTTP-POST, with a RelayState of at most 80 bytes and eIDAS levels only.
+text than a careless reader sees), issued by NIA, signed by NIA's key with RSA and SHA-2 (the
+enveloped signature of HTTP-POST, covering the request itself; or the query-string signature of
+HTTP-Redirect, covering the very SAMLRequest and RelayState read), recent, addressed to our single
+sign-on service (a signed request must name its Destination), asking for an answer at one of
+NIA's assertion consumer services by address and HTTP-POST (never by index), with a RelayState of
+at most 80 bytes and eIDAS levels only.
 
 Answers are built with lxml and signed with python3-saml's xmlsec wrapper (RSA-SHA256, exclusive
 c14n): the Assertion is signed, then encrypted to NIA's certificate (AES-256-CBC, the session key
@@ -56,6 +58,10 @@ STATUS_REQUEST_DENIED = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied"
 STATUS_NO_AUTHN_CONTEXT = "urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext"
 STATUS_NO_PASSIVE = "urn:oasis:names:tc:SAML:2.0:status:NoPassive"
 STATUS_UNKNOWN_PRINCIPAL = "urn:oasis:names:tc:SAML:2.0:status:UnknownPrincipal"
+
+# SHA-1 is refused: a collision lets one signature serve two documents. NIA signs with RSA-SHA256.
+SIGNATURE_ALGORITHMS = (C.RSA_SHA256, C.RSA_SHA384, C.RSA_SHA512)
+DIGEST_ALGORITHMS = (C.SHA256, C.SHA384, C.SHA512)
 
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_RELAY_STATE_BYTES = 80  # SAML bindings §3.4.3, §3.5.3
@@ -155,13 +161,35 @@ def _signature_covers(root: etree._Element, signature: etree._Element) -> bool:
     return len(references) == 1 and references[0].get("URI") == f"#{root.get('ID')}"
 
 
+def _strong_algorithms(signature: etree._Element) -> bool:
+    """Whether the enveloped signature uses RSA with SHA-2 and SHA-2 digests only: xmlsec checks
+    that a signature is right, not that its algorithms are still worth trusting."""
+    method = signature.find(f"{{{DS}}}SignedInfo/{{{DS}}}SignatureMethod")
+    digests = signature.findall(f"{{{DS}}}SignedInfo/{{{DS}}}Reference/{{{DS}}}DigestMethod")
+    return (
+        method is not None
+        and method.get("Algorithm") in SIGNATURE_ALGORITHMS
+        and bool(digests)
+        and all(digest.get("Algorithm") in DIGEST_ALGORITHMS for digest in digests)
+    )
+
+
 def _check_signature(
-    root: etree._Element, xml: bytes, binding: str, query: str, requester: Requester
+    root: etree._Element,
+    xml: bytes,
+    binding: str,
+    *,
+    query: str,
+    saml_request: str,
+    relay_state: str,
+    requester: Requester,
 ) -> None:
     if binding == BINDING_POST:
         signatures = root.findall(f"{{{DS}}}Signature")
         if len(signatures) != 1 or not _signature_covers(root, signatures[0]):
             raise RequestRefused("unsigned")
+        if not _strong_algorithms(signatures[0]):
+            raise RequestRefused("bad_signature", "a weak algorithm")
         for certificate in requester.signing_certificates:
             try:
                 if OneLogin_Saml2_Utils.validate_sign(
@@ -171,11 +199,15 @@ def _check_signature(
             except Exception as problem:  # python3-saml raises what xmlsec raises
                 logger.debug("the signature does not verify: %r", problem)
         raise RequestRefused("bad_signature")
-    signed, signature, algorithm = _signed_query(query)
+    signed, signature, algorithm, values = _signed_query(query)
     if not signature:
         raise RequestRefused("unsigned")
-    if algorithm != C.RSA_SHA256:
+    if algorithm not in SIGNATURE_ALGORITHMS:
         raise RequestRefused("bad_signature", f"algorithm {algorithm}")
+    # The signed octets are the raw query; what is read is the framework's decoding of it. They
+    # must be the same values, or a second, unsigned parameter is read instead of the signed one.
+    if values.get("SAMLRequest") != saml_request or values.get("RelayState", "") != relay_state:
+        raise RequestRefused("bad_signature", "the parameters read are not the ones signed")
     for certificate in requester.signing_certificates:
         try:
             if OneLogin_Saml2_Utils.validate_binary_sign(
@@ -187,14 +219,23 @@ def _check_signature(
     raise RequestRefused("bad_signature")
 
 
-def _signed_query(query: str) -> tuple[bytes, bytes, str]:
+def _signed_query(query: str) -> tuple[bytes, bytes, str, dict[str, str]]:
     """The query-string signature of HTTP-Redirect: (the signed octets, exactly as sent, the
-    signature, its algorithm). SAML bindings §3.4.4.1: SAMLRequest, RelayState, SigAlg."""
+    signature, its algorithm, the signed parameters decoded). SAML bindings §3.4.4.1:
+    SAMLRequest, RelayState, SigAlg.
+
+    A name counts as what it decodes to: `SAML%52equest` is a second SAMLRequest to Django (which
+    reads the last one), so it is one here too, and refused."""
     parts = {}
     for part in query.split("&"):
-        name, _, value = part.partition("=")
+        if not part:
+            continue
+        raw_name, _, value = part.partition("=")
+        name = unquote_plus(raw_name)
         if name in parts:
             raise RequestRefused("malformed", f"{name} twice")
+        if name != raw_name:
+            raise RequestRefused("malformed", f"an encoded parameter name {raw_name}")
         parts[name] = value
     order = [name for name in ("SAMLRequest", "RelayState", "SigAlg") if name in parts]
     signed = "&".join(f"{name}={parts[name]}" for name in order).encode("ascii", "replace")
@@ -202,7 +243,8 @@ def _signed_query(query: str) -> tuple[bytes, bytes, str]:
         signature = base64.b64decode(unquote_plus(parts.get("Signature", "")), validate=False)
     except (binascii.Error, ValueError):
         signature = b""
-    return signed, signature, unquote_plus(parts.get("SigAlg", ""))
+    values = {name: unquote_plus(parts[name]) for name in order}
+    return signed, signature, values.get("SigAlg", ""), values
 
 
 def _pem(certificate: str) -> str:
@@ -252,17 +294,28 @@ def read_authn_request(
     issuers = root.findall(f"{{{SAML}}}Issuer")
     if len(issuers) != 1 or _text(issuers[0]) != requester.entity_id:
         raise RequestRefused("unknown_issuer", _text(issuers[0]) if issuers else "")
-    _check_signature(root, xml, binding, query, requester)
+    _check_signature(
+        root,
+        xml,
+        binding,
+        query=query,
+        saml_request=saml_request,
+        relay_state=relay_state,
+        requester=requester,
+    )
     now = now or datetime.now(UTC)
     issued = _instant(root.get("IssueInstant"))
     if issued < now - REQUEST_MAX_AGE - CLOCK_SKEW or issued > now + CLOCK_SKEW:
         raise RequestRefused("stale", root.get("IssueInstant", ""))
+    # Required on a signed request (SAML bindings §3.4.5.2, §3.5.5.2): without it, a request NIA
+    # signed for another identity provider would be good here too.
     destination = root.get("Destination")
-    if destination is not None and destination != sso_url:
-        raise RequestRefused("wrong_destination", destination)
+    if destination != sso_url:
+        raise RequestRefused("wrong_destination", destination or "none")
     acs_url = root.get("AssertionConsumerServiceURL")
-    if root.get("AssertionConsumerServiceIndex") is not None and acs_url is None:
-        raise RequestRefused("wrong_acs", "an index instead of an address")
+    # An index is not looked up (and beside an address it is a contradiction, SAML core §3.4.1).
+    if root.get("AssertionConsumerServiceIndex") is not None:
+        raise RequestRefused("wrong_acs", "an index")
     if acs_url is None:
         acs_url = requester.acs_urls[0] if requester.acs_urls else ""
     if acs_url not in requester.acs_urls:
