@@ -262,6 +262,7 @@ def _text(element: etree._Element | None) -> str:
 class Received:
     """An AuthnRequest as it arrived, well-formed, before any check that needs NIA's metadata."""
 
+    saml_request: str  # as posted or in the query string, before decoding
     xml: bytes
     root: etree._Element
     binding: str
@@ -278,7 +279,7 @@ def receive(saml_request: str, binding: str, *, relay_state: str, query: str) ->
     root = _parse(xml)
     if root.tag != f"{{{SAMLP}}}AuthnRequest" or root.get("Version") != "2.0" or not root.get("ID"):
         raise RequestRefused("malformed", "not a SAML 2.0 AuthnRequest")
-    return Received(xml, root, binding, relay_state, query)
+    return Received(saml_request, xml, root, binding, relay_state, query)
 
 
 def read_authn_request(
@@ -290,7 +291,7 @@ def read_authn_request(
 ) -> AuthnRequest:
     """NIA's AuthnRequest (`receive`d), checked as the module says; else RequestRefused."""
     xml, root, binding = received.xml, received.root, received.binding
-    relay_state, query = received.relay_state, received.query
+    saml_request, relay_state, query = received.saml_request, received.relay_state, received.query
     issuers = root.findall(f"{{{SAML}}}Issuer")
     if len(issuers) != 1 or _text(issuers[0]) != requester.entity_id:
         raise RequestRefused("unknown_issuer", _text(issuers[0]) if issuers else "")
