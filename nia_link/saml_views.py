@@ -1,7 +1,6 @@
 """The portal as NIA's identity provider: the single sign-on endpoint and the citizen's sign-in
 page for a public administration service. Thin, over `signin`."""
 
-import json
 import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -19,6 +18,7 @@ from accounts.forms import GENERIC_LOGIN_ERROR, LoginForm
 from accounts.models import User
 from twofactor import flows as key_flows
 from twofactor.exceptions import KlicNotUsable
+from twofactor.http import BadBody, json_body
 from twofactor.internal.webauthn import CeremonyError
 from twofactor.klic import flows as klic_flows
 
@@ -263,9 +263,9 @@ def key_verify(request: HttpRequest, token: str) -> JsonResponse:
     except ratelimit.RateLimited:
         return JsonResponse({"error": _("Too many attempts. Try again later.")}, status=429)
     try:
-        credential = json.loads(request.body or b"{}").get("credential")
-    except (ValueError, AttributeError):
-        credential = None
+        credential = json_body(request).get("credential")
+    except BadBody as problem:
+        return JsonResponse({"error": str(key_flows.BAD_ASSERTION)}, status=problem.status)
     if not isinstance(credential, dict):
         return JsonResponse({"error": str(key_flows.BAD_ASSERTION)}, status=400)
     try:

@@ -11,6 +11,7 @@ once (`answer` or `refuse` claim it), audited for the citizen, and answered with
 proved and the authenticator's registered identifier.
 """
 
+import re
 import secrets
 import time
 from dataclasses import asdict, dataclass
@@ -37,6 +38,7 @@ PENDING = timedelta(minutes=15)
 # Where this session's proof of the password for a sign-in (not a full login) is kept.
 PASSWORD_PROOF = "mojeid_idp_password"  # noqa: S105 - a session key, not a password
 RECENT_SIGN_INS = 10
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class AlreadyAnswered(Exception):
@@ -98,8 +100,8 @@ def _parsed(sign_in: SignInRequest) -> saml_idp.AuthnRequest:
 
 def pending(token: str) -> SignInRequest | None:
     """The request a sign-in page is for, while it waits for its answer."""
-    if not token or len(token) > 64:
-        return None
+    if not TOKEN.fullmatch(token or ""):
+        return None  # not one of ours (and nothing for the database to choke on, such as NUL)
     return SignInRequest.objects.filter(
         token=token, answered_at=None, created_at__gte=timezone.now() - PENDING
     ).first()

@@ -1,7 +1,5 @@
 """Security-key pages and the JSON endpoints their script talks to. Thin: parse, call, answer."""
 
-import json
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,10 +22,9 @@ from accounts.reauth import (
 from . import flows, services
 from .adapter import get_adapter
 from .exceptions import LinkedServiceUnavailable, TooManyKeys
+from .http import BadBody, json_body
 from .internal.webauthn import CeremonyError
 from .models import SecurityKey
-
-MAX_BODY = flows.MAX_CREDENTIAL_JSON
 
 
 def _too_many_keys() -> str:
@@ -35,33 +32,6 @@ def _too_many_keys() -> str:
         "Your account has the most security keys it can hold (%(count)d). Remove one you no "
         "longer use to add another."
     ) % {"count": services.MAX_KEYS}
-
-
-class BadBody(ValueError):
-    """The body of a request to a JSON endpoint is not a JSON object (`status` says how)."""
-
-    def __init__(self, why: str, status: int = 400):
-        super().__init__(why)
-        self.status = status
-
-
-def _json_body(request: HttpRequest) -> dict:
-    """The JSON object the page's script posted; BadBody for anything else.
-
-    Another content type is refused before the body is touched: CSRF has already read a form
-    body, and a multipart one can no longer be read as bytes.
-    """
-    if request.content_type != "application/json":
-        raise BadBody("not application/json", status=415)
-    if len(request.body) > MAX_BODY:
-        raise BadBody("too large")
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:  # JSONDecodeError, or bytes that are not UTF-8
-        raise BadBody("not JSON") from None
-    if not isinstance(data, dict):
-        raise BadBody("not an object")
-    return data
 
 
 def _error(message, status: int = 400) -> JsonResponse:
@@ -102,7 +72,7 @@ def add_key_options(request: HttpRequest) -> JsonResponse:
 @require_POST
 def add_key_verify(request: HttpRequest) -> JsonResponse:
     try:
-        data = _json_body(request)
+        data = json_body(request)
     except BadBody as problem:
         return _error(flows.BAD_KEY_DATA, status=problem.status)
     try:
@@ -220,7 +190,7 @@ def login_key_verify(request: HttpRequest) -> JsonResponse:
         return _error(_("Sign in with your password first."), status=403)
     user, next_url = pending
     try:
-        credential = _json_body(request).get("credential")
+        credential = json_body(request).get("credential")
     except BadBody as problem:
         return _error(flows.BAD_ASSERTION, status=problem.status)
     try:
