@@ -97,6 +97,12 @@ GOVSIM_NIA_CERT_FILE = env.str("GOVSIM_NIA_CERT_FILE", default="") or None
 GOVSIM_NIA_ENTITY_ID = env.str("GOVSIM_NIA_ENTITY_ID", default="") or None
 GOVSIM_NIA_PSEUDONYM_SECRET = env.str("GOVSIM_NIA_PSEUDONYM_SECRET", default="")
 GOVSIM_DEMO = env.bool("GOVSIM_DEMO", default=not PRODUCTION)
+# Where browsers reach the simulator when it runs on its own (docker-compose), for the addresses
+# it publishes in metadata that others fetch from its internal name; empty: the request's host.
+GOVSIM_PUBLIC_URL = env.str("GOVSIM_PUBLIC_URL", default="").rstrip("/")
+# Where NIA reads the portal's metadata again when it cannot be given at seeding (docker-compose:
+# the portal's files are out of the simulator's reach); empty: only what was seeded.
+GOVSIM_PORTAL_METADATA_URL = env.str("GOVSIM_PORTAL_METADATA_URL", default="")
 
 # The portal's side of the same accounts (nia_link/clients/): where the register's, the data box
 # system's and NIA's APIs answer, and the key the portal presents to each. In development the

@@ -22,7 +22,9 @@ import base64
 import hashlib
 import logging
 from dataclasses import dataclass
+from urllib.request import Request, urlopen
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.urls import reverse
@@ -40,7 +42,7 @@ from govsim.rob.models import Citizen
 
 from . import eidas, keys, services
 from .crypto import XmlsecBindingBackend
-from .idp import CLOCK_SKEW_SECONDS, SAML_METADATA_NS, _safe_parse
+from .idp import CLOCK_SKEW_SECONDS, SAML_METADATA_NS, _safe_parse, metadata_problems
 from .models import AuthenticatorRegistration, RegistrationState, ServiceProvider
 
 logger = logging.getLogger(__name__)
@@ -57,6 +59,10 @@ LOA_OF_REGISTRATION = {
     "High": eidas.LOA_HIGH,
 }
 MAX_RESPONSE_CHARACTERS = 256 * 1024
+# How often a provider's metadata is read again from its address (see `refresh_metadata`).
+REFRESH_SECONDS = 10 * 60
+RETRY_SECONDS = 60
+FETCH_TIMEOUT_SECONDS = 3
 SAML_PROTOCOL_NS = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML_ASSERTION_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
 USED_ASSERTION_SECONDS = 60 * 60
@@ -81,23 +87,53 @@ class BrokeredLogin:
     authenticator: str
 
 
+def _public(request: HttpRequest, name: str) -> str:
+    """An address of NIA as browsers reach it: the same whether the metadata was fetched by a
+    browser or by the portal from the simulator's internal name (GOVSIM_PUBLIC_URL)."""
+    public = getattr(settings, "GOVSIM_PUBLIC_URL", "")
+    return public + reverse(name) if public else request.build_absolute_uri(reverse(name))
+
+
 def entity_id(request: HttpRequest) -> str:
     """NIA's entity ID as a service provider of identity providers: its metadata's address."""
-    return request.build_absolute_uri(reverse("govsim:nia:broker_metadata"))
+    return _public(request, "govsim:nia:broker_metadata")
 
 
 def acs_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri(reverse("govsim:nia:broker_acs"))
+    return _public(request, "govsim:nia:broker_acs")
 
 
 def identity_providers() -> list[ServiceProvider]:
     """The qualified identity providers a citizen may choose at NIA: active registered services
     whose metadata has an IDPSSODescriptor with a single sign-on service (HTTP-POST)."""
-    return [
-        service
-        for service in ServiceProvider.objects.filter(active=True).order_by("name")
-        if _sso_location(service)
-    ]
+    services = list(ServiceProvider.objects.filter(active=True).order_by("name"))
+    for service in services:
+        if service.metadata_url:
+            refresh_metadata(service)
+    return [service for service in services if _sso_location(service)]
+
+
+def refresh_metadata(service: ServiceProvider) -> bool:
+    """Read the service's metadata again from its `metadata_url` — at most once a minute while
+    it has no sign-in role yet, else every REFRESH_SECONDS; kept only when NIA can use it (its
+    certificate then also encrypts the assertions). True when it changed."""
+    every = REFRESH_SECONDS if _sso_location(service) else RETRY_SECONDS
+    if not cache.add(f"sim_nia:metadata_refresh:{service.pk}", True, every):
+        return False
+    try:
+        with urlopen(Request(service.metadata_url), timeout=FETCH_TIMEOUT_SECONDS) as answer:  # noqa: S310 - an operator's http(s) address
+            xml = answer.read(MAX_RESPONSE_CHARACTERS + 1).decode("utf-8")
+    except (OSError, UnicodeDecodeError, ValueError) as problem:
+        logger.info("The metadata of %s cannot be read: %s", service.entity_id, problem)
+        return False
+    if xml == service.metadata_xml or len(xml) > MAX_RESPONSE_CHARACTERS:
+        return False
+    if metadata_problems(xml, service.entity_id, need_certificate=True):
+        logger.warning("The metadata at %s is not usable", service.metadata_url)
+        return False
+    ServiceProvider.objects.filter(pk=service.pk).update(metadata_xml=xml, encrypt_assertions=True)
+    service.metadata_xml, service.encrypt_assertions = xml, True
+    return True
 
 
 def _sso_location(provider: ServiceProvider) -> str | None:

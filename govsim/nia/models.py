@@ -29,6 +29,15 @@ class ServiceProvider(models.Model):
             "The service's EntityDescriptor: its assertion consumer service and certificate."
         ),
     )
+    metadata_url = models.URLField(
+        _("metadata address"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Where the service publishes its metadata: NIA reads it again from there now and "
+            "then (a qualified identity provider's sign-in role arrives this way)."
+        ),
+    )
     encrypt_assertions = models.BooleanField(
         _("encrypt assertions"),
         default=False,

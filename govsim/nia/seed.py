@@ -11,6 +11,7 @@ Its API key is `settings.GOVSIM_NIA_API_KEY` — under development settings, whe
 the public DEVELOPMENT key (see `govsim.seed.portal_key`).
 """
 
+from django.conf import settings
 from django.db import transaction
 
 from govsim.api import key_hash
@@ -54,6 +55,11 @@ def seed(
     if portal_metadata is not None:
         service.metadata_xml, service.encrypt_assertions = portal_metadata, True
         service.save(update_fields=["metadata_xml", "encrypt_assertions", "updated_at"])
+    metadata_url = getattr(settings, "GOVSIM_PORTAL_METADATA_URL", "")
+    if metadata_url and service.metadata_url != metadata_url:
+        # Read from there when NIA needs it (see `broker.refresh_metadata`).
+        service.metadata_url = metadata_url
+        service.save(update_fields=["metadata_url", "updated_at"])
     if not created and service.api_key_hash != key_hash(api_key):
         # The key follows the settings, which the portal reads too.
         service.api_key_hash = key_hash(api_key)
