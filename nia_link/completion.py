@@ -352,6 +352,20 @@ def add_key(user: User, key: SecurityKey, *, actor: User, request=None) -> Regis
     return registration
 
 
+def can_raise(key: SecurityKey) -> bool:
+    """Whether the key, registered with NIA at substantial, may be raised to high (certified L2
+    or higher and added with its PIN or biometrics)."""
+    return (
+        key_eligible(key, HIGH)
+        and Registration.objects.filter(
+            security_key=key,
+            link__state=LinkState.ACTIVE,
+            wanted=RegistrationState.ACTIVE,
+            level=Level.SUBSTANTIAL,
+        ).exists()
+    )
+
+
 def key_verification(user: User, key: SecurityKey) -> KeyVerification | None:
     """The recent, unused verification at NIA for this key, if any."""
     return (

@@ -63,15 +63,16 @@ def begin(user: User) -> str:
     return url
 
 
-def begin_for_key(user: User, key: SecurityKey) -> str:
+def begin_for_key(user: User, key: SecurityKey, *, level: str | None = None) -> str:
     """The address that takes the citizen to NIA to verify their identity for one more security
     key of their active link ("Get" → Using an existing authentication method → Verify): any
     means NIA offers will do, MojeID with a key registered already among them. IllegalTransition
-    when the account has no active link, or the key cannot get access."""
+    when the account has no active link, or the key cannot get access. `level` "high" asks NIA
+    for a high sign-in (to raise the key to high), else the link's level is asked."""
     link = Link.objects.filter(user=user, state=LinkState.ACTIVE).first()
-    if link is None or key.user_id != user.pk or not key_eligible(key, SUBSTANTIAL):
+    if link is None or key.user_id != user.pk or not key_eligible(key, level or SUBSTANTIAL):
         raise IllegalTransition("no active link, or the key is not eligible")
-    url, request_id = saml.authn_request(link.level)
+    url, request_id = saml.authn_request(level or link.level)
     now = timezone.now()
     AuthnRequest.objects.filter(created_at__lt=now - PENDING).delete()
     UsedAssertion.objects.filter(forget_after__lt=now).delete()

@@ -51,14 +51,14 @@ def complete(request: HttpRequest) -> Link:
     return completion.complete(request.user, actor=request.user, request=request)
 
 
-def verify_key_at_nia(request: HttpRequest, key: SecurityKey) -> str:
+def verify_key_at_nia(request: HttpRequest, key: SecurityKey, *, level: str | None = None) -> str:
     """Get → Using an existing authentication method → Verify, for a later key: where to send the
     citizen to sign in at NIA (with eObčanka, or MojeID and a key registered already). NIA's
     sign-in is the proof: no re-authentication here. Rate-limited per account."""
     ratelimit.hit(
         "nia-key-verify", str(request.user.pk), limit=KEY_ATTEMPTS, per_seconds=KEY_WINDOW_SECONDS
     )
-    return eobcanka.begin_for_key(request.user, key)
+    return eobcanka.begin_for_key(request.user, key, level=level)
 
 
 def complete_key(request: HttpRequest, key: SecurityKey) -> Registration:

@@ -354,13 +354,16 @@ def get_key(request: HttpRequest, pk: int) -> HttpResponse:
     if link is None or link.state != LinkState.ACTIVE:
         return redirect("nia_link:get_access")  # no access yet: the first time goes there
     access = twofactor_services.key_access(key)
+    raisable = access == "active" and completion.can_raise(key)
     error = None
-    if request.method == "POST" and access == "get":
+    if request.method == "POST" and (access == "get" or raisable):
         if request.POST.get("route") != EXISTING_METHOD:
             error = _("Choose how you want to verify your identity.")
         else:
             try:
-                return redirect(flows.verify_key_at_nia(request, key))
+                return redirect(
+                    flows.verify_key_at_nia(request, key, level="high" if raisable else None)
+                )
             except ratelimit.RateLimited:
                 error = _("Too many attempts. Try again later.")
             except IllegalTransition:
@@ -371,7 +374,7 @@ def get_key(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "nia_link/get_key.html",
-        {"key": key, "link": link, "access": access, "error": error},
+        {"key": key, "link": link, "access": access, "raisable": raisable, "error": error},
         status=400 if error else 200,
     )
 

@@ -243,3 +243,102 @@ def test_get_refuses_a_different_person_at_nia(world, make_user):
     with pytest.raises(AssertionRefused):
         eobcanka._verify_for_key(link_row, second.stored.pk, assertion)
     assert not KeyVerification.objects.exists()
+
+
+def test_complete_raises_a_level_two_key_to_high_after_a_high_sign_in_at_nia(world, make_user):
+    from nia_link import completion
+
+    metadata_for_keys("FIDO_CERTIFIED_L2")
+    user = make_user("jana")
+    key = add_key(user, "Klíč L2")
+    citizen = citizen_jana()
+    active = link(user, citizen, world.mojeid, keys=[key.stored], level="substantial")
+    assert completion.can_raise(key.stored)
+    KeyVerification.objects.create(
+        link=active, security_key=key.stored, level="high", assertion_id="_high"
+    )
+
+    completion.add_key(user, key.stored, actor=user)
+
+    registration = Registration.objects.get(security_key=key.stored)
+    assert (registration.level, registration.at_nia) == ("high", "active")
+    assert AuthenticatorRegistration.objects.get(identifier=registration.identifier).loa == "High"
+    assert not completion.can_raise(key.stored)
+
+
+def test_a_substantial_proof_does_not_raise_a_key(world, make_user):
+    from nia_link import completion
+    from nia_link.exceptions import IllegalTransition
+
+    metadata_for_keys("FIDO_CERTIFIED_L2")
+    user = make_user("jana")
+    key = add_key(user, "Klíč L2")
+    active = link(user, citizen_jana(), world.mojeid, keys=[key.stored], level="substantial")
+    KeyVerification.objects.create(
+        link=active, security_key=key.stored, level="substantial", assertion_id="_subst"
+    )
+
+    with pytest.raises(IllegalTransition):
+        completion.add_key(user, key.stored, actor=user)
+
+    assert Registration.objects.get(security_key=key.stored).level == "substantial"
+
+
+def test_complete_for_a_key_with_nia_down_changes_nothing_and_says_so(world, make_user, settings):
+    from nia_link import completion
+    from nia_link.exceptions import NiaUnavailable
+
+    metadata_for_keys()
+    user = make_user("jana")
+    first = add_key(user, "První")
+    second = add_key(user, "Druhý")
+    active = link(user, citizen_jana(), world.mojeid, keys=[first.stored])
+    KeyVerification.objects.create(
+        link=active, security_key=second.stored, level="substantial", assertion_id="_down"
+    )
+    settings.GOVSIM_OUTAGES = ["nia"]
+
+    with pytest.raises(NiaUnavailable):
+        completion.add_key(user, second.stored, actor=user)
+
+    registration = Registration.objects.get(security_key=second.stored)
+    assert registration.wanted == "ended"  # not wanted at NIA; reconcile makes sure
+    settings.GOVSIM_OUTAGES = []
+    Registration.objects.filter(pk=registration.pk).update(
+        updated_at=registration.updated_at - completion.STALLED_AFTER * 2
+    )
+    completion.reconcile()
+    registration.refresh_from_db()
+    assert registration.at_nia == "ended"
+    assert not AuthenticatorRegistration.objects.filter(
+        identifier=registration.identifier, state="Aktivni"
+    ).exists()
+
+
+def test_a_key_registration_a_crash_left_unconfirmed_is_finished_by_reconcile(world, make_user):
+    from nia_link import completion
+
+    metadata_for_keys()
+    user = make_user("jana")
+    first = add_key(user, "První")
+    second = add_key(user, "Druhý")
+    active = link(user, citizen_jana(), world.mojeid, keys=[first.stored])
+    # Complete wrote its row and crashed before NIA heard of it.
+    stalled = Registration.objects.create(
+        link=active,
+        identifier="mojeid-key-crashed",
+        security_key=second.stored,
+        level="substantial",
+        wanted="active",
+    )
+    Registration.objects.filter(pk=stalled.pk).update(
+        updated_at=stalled.created_at - completion.STALLED_AFTER * 2
+    )
+
+    report = completion.reconcile()
+
+    stalled.refresh_from_db()
+    assert stalled.at_nia == "active" and report["finished"] == 1
+    assert AuthenticatorRegistration.objects.get(identifier="mojeid-key-crashed").state == (
+        "Aktivni"
+    )
