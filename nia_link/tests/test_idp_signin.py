@@ -342,3 +342,40 @@ def test_a_key_registration_a_crash_left_unconfirmed_is_finished_by_reconcile(wo
     assert AuthenticatorRegistration.objects.get(identifier="mojeid-key-crashed").state == (
         "Aktivni"
     )
+
+
+def test_mojeid_klic_shows_the_service_and_signs_in_at_high(world, make_user):
+    from django.test import Client
+    from django.utils import timezone
+
+    from twofactor.klic.services import hash_pin_verifier
+    from twofactor.models import KlicDevice
+    from twofactor.tests.softklic import SoftKlic, pin_verifier
+
+    user = make_user("jana")
+    app = SoftKlic(Client())
+    device = KlicDevice.objects.create(
+        user=user,
+        confirmed=True,
+        confirmed_at=timezone.now(),
+        public_key=base64.urlsafe_b64decode(app.public_key + "=" * (-len(app.public_key) % 4)),
+        pin_verifier=hash_pin_verifier(pin_verifier(app.pin, app.salt)),
+    )
+    app.device_id = str(device.device_id)
+    link(user, citizen_jana(), world.mojeid, klic=device, level="high")
+    world.sign_in_with_password(world.choose_mojeid(world.service_asks("high")))
+    token = world.sign_in_url.rstrip("/").rsplit("/", 1)[-1]
+
+    started = world.client.post(f"/nia/idp/signin/{token}/klic/start/")
+    assert started.status_code == 200, started.content
+    (request,) = app.requests()
+    assert request["service"] == "NIA — Portál občana (test)"
+    assert app.approve(request, number=started.json()["number"]).status_code == 200
+    status = world.client.get(f"/nia/idp/signin/{token}/klic/status/").json()
+    assert status["status"] == "approved"
+    to_service = world.consent(world.answer_to_nia())
+
+    response = world.service_reads(to_service)
+    assert response.get_authn_contexts() == ["http://eidas.europa.eu/LoA/high"]
+    event = AuditEvent.objects.get(user=user, kind=AuditEvent.Kind.NIA_SIGN_IN)
+    assert (event.details["level"], event.details["authenticator"]) == ("high", "MojeID Klíč")
