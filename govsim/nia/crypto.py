@@ -14,6 +14,9 @@ encrypted with AES-256-GCM under a session key wrapped with RSA-OAEP (MGF1), wha
 type pysaml2 asks for (its default is triple DES, which nobody should still accept).
 """
 
+import hashlib
+import threading
+
 import xmlsec
 from lxml import etree
 from saml2 import SamlBase
@@ -27,6 +30,27 @@ from saml2.sigver import (
 )
 
 ID_ATTRIBUTE = "ID"
+CERTIFICATE, PRIVATE_KEY = xmlsec.KeyFormat.CERT_PEM, xmlsec.KeyFormat.PEM
+MANAGERS_PER_THREAD = 32
+_managers = threading.local()
+
+
+def _keys_manager(pem: bytes, key_format: int) -> xmlsec.KeysManager:
+    """A keys manager holding the one key `pem`, made once per thread and key: making one loads
+    the system's CA bundle (some 15 ms), far more than the encryption it serves. Per thread,
+    as xmlsec promises nothing about sharing one between threads."""
+    made = getattr(_managers, "by_key", None)
+    if made is None:
+        made = _managers.by_key = {}
+    token = (hashlib.sha256(pem).digest(), key_format)
+    manager = made.get(token)
+    if manager is None:
+        manager = xmlsec.KeysManager()
+        manager.add_key(xmlsec.Key.from_memory(pem, key_format))
+        if len(made) >= MANAGERS_PER_THREAD:
+            made.clear()
+        made[token] = manager
+    return manager
 
 
 def _parse(document: str | bytes | SamlBase) -> etree._Element:
@@ -170,7 +194,8 @@ class XmlsecBindingBackend(CryptoBackend):
             raise EncryptError("expected exactly one assertion to encrypt")
         assertion = _with_namespaces_in_scope(found[0])
         try:
-            certificate = xmlsec.Key.from_file(str(enc_key), xmlsec.KeyFormat.CERT_PEM)
+            with open(enc_key, "rb") as file:
+                certificate_pem = file.read()
             encrypted = xmlsec.template.encrypted_data_create(
                 root,
                 xmlsec.constants.TransformAes256Gcm,
@@ -183,14 +208,12 @@ class XmlsecBindingBackend(CryptoBackend):
                 key_info, xmlsec.constants.TransformRsaOaep
             )
             xmlsec.template.encrypted_data_ensure_cipher_value(encrypted_key)
-            manager = xmlsec.KeysManager()
-            manager.add_key(certificate)
-            context = xmlsec.EncryptionContext(manager)
+            context = xmlsec.EncryptionContext(_keys_manager(certificate_pem, CERTIFICATE))
             context.key = xmlsec.Key.generate(
                 xmlsec.constants.KeyDataAes, 256, xmlsec.constants.KeyDataTypeSession
             )
             context.encrypt_xml(encrypted, assertion)
-        except xmlsec.Error as problem:
+        except (xmlsec.Error, OSError) as problem:
             raise EncryptError(str(problem)) from problem
         return _serialise(root)
 
@@ -209,10 +232,10 @@ class XmlsecBindingBackend(CryptoBackend):
         if not encrypted:
             raise DecryptError("nothing to decrypt")
         try:
-            manager = xmlsec.KeysManager()
-            manager.add_key(xmlsec.Key.from_file(str(key_file), xmlsec.KeyFormat.PEM))
+            with open(key_file, "rb") as file:
+                manager = _keys_manager(file.read(), PRIVATE_KEY)
             for node in encrypted:
                 xmlsec.EncryptionContext(manager).decrypt(node)
-        except xmlsec.Error as problem:
+        except (xmlsec.Error, OSError) as problem:
             raise DecryptError(str(problem)) from problem
         return _serialise(root)

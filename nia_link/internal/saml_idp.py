@@ -20,6 +20,7 @@ import base64
 import binascii
 import logging
 import secrets
+import threading
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -69,6 +70,8 @@ MAX_SERVICE_NAME = 100
 CLOCK_SKEW = timedelta(seconds=60)
 REQUEST_MAX_AGE = timedelta(minutes=5)
 ASSERTION_LIFETIME = timedelta(minutes=5)
+MANAGERS_PER_THREAD = 8
+_managers = threading.local()
 
 
 class RequestRefused(Exception):
@@ -486,7 +489,6 @@ def _encrypt(response: etree._Element, assertion: etree._Element, certificate: s
     The assertion is encrypted as the root of its own document, so that the plaintext carries
     every namespace it declares: inside the Response, the serialiser would leave out those the
     Response declares already, and the decrypted assertion would not parse on its own."""
-    key = xmlsec.Key.from_memory(_pem(certificate).encode("ascii"), xmlsec.KeyFormat.CERT_PEM)
     template = xmlsec.template.encrypted_data_create(
         assertion,
         xmlsec.constants.TransformAes256Cbc,
@@ -497,15 +499,32 @@ def _encrypt(response: etree._Element, assertion: etree._Element, certificate: s
     key_info = xmlsec.template.encrypted_data_ensure_key_info(template, ns="ds")
     encrypted_key = xmlsec.template.add_encrypted_key(key_info, xmlsec.constants.TransformRsaOaep)
     xmlsec.template.encrypted_data_ensure_cipher_value(encrypted_key)
-    manager = xmlsec.KeysManager()
-    manager.add_key(key)
-    context = xmlsec.EncryptionContext(manager)
+    context = xmlsec.EncryptionContext(_keys_manager(certificate))
     context.key = xmlsec.Key.generate(
         xmlsec.constants.KeyDataAes, 256, xmlsec.constants.KeyDataTypeSession
     )
     encrypted = context.encrypt_xml(template, assertion)
     holder = etree.SubElement(response, f"{{{SAML}}}EncryptedAssertion")
     holder.append(etree.fromstring(etree.tostring(encrypted)))
+
+
+def _keys_manager(certificate: str) -> xmlsec.KeysManager:
+    """A keys manager holding the recipient's certificate, made once per thread and certificate:
+    making one loads the system's CA bundle (some 15 ms), more than the encryption itself.
+    Per thread, as xmlsec promises nothing about sharing one between threads."""
+    made = getattr(_managers, "by_certificate", None)
+    if made is None:
+        made = _managers.by_certificate = {}
+    manager = made.get(certificate)
+    if manager is None:
+        manager = xmlsec.KeysManager()
+        manager.add_key(
+            xmlsec.Key.from_memory(_pem(certificate).encode("ascii"), xmlsec.KeyFormat.CERT_PEM)
+        )
+        if len(made) >= MANAGERS_PER_THREAD:
+            made.clear()
+        made[certificate] = manager
+    return manager
 
 
 def success_response(
