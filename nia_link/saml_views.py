@@ -3,6 +3,7 @@ page for a public administration service. Thin, over `signin`."""
 
 import logging
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -80,7 +81,33 @@ def sso(request: HttpRequest) -> HttpResponse:
     except NiaLinkError as problem:
         logger.warning("NIA's metadata cannot be read: %s", problem)
         return _problem(request, "unavailable", status=503)
-    return redirect("nia_link:idp_signin", token=sign_in.token)
+    response = redirect("nia_link:idp_signin", token=sign_in.token)
+    # The browser NIA sent is the one that may be answered for: a sign-in page opened elsewhere
+    # (a link an attacker passed on, to have a signed-in victim answer their request) is not.
+    # Not in the session: NIA's cross-site POST carries no session cookie (SameSite=Lax), and a
+    # new session here would sign the citizen out.
+    response.set_cookie(
+        _binding_cookie(sign_in.token),
+        sign_in.token,
+        max_age=int(signin.PENDING.total_seconds()),
+        path=reverse("nia_link:idp_signin", kwargs={"token": sign_in.token}),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _binding_cookie(token: str) -> str:
+    return f"mojeid_idp_{token[:16]}"
+
+
+def _pending(request: HttpRequest, token: str) -> SignInRequest | None:
+    """The sign-in request of `token`, if this is the browser NIA sent with it."""
+    sign_in = signin.pending(token)
+    if sign_in is None or request.COOKIES.get(_binding_cookie(token)) != sign_in.token:
+        return None
+    return sign_in
 
 
 # --- The citizen's sign-in page --------------------------------------------------------------
@@ -97,7 +124,7 @@ def _who(request: HttpRequest, sign_in: SignInRequest) -> User | None:
 def sign_in_page(request: HttpRequest, token: str) -> HttpResponse:
     """Sign in to a public administration service: answer NIA at once when this session proved
     the password and a registered authenticator lately; else ask for what is missing."""
-    sign_in = signin.pending(token)
+    sign_in = _pending(request, token)
     if sign_in is None:
         return _problem(request, "expired", status=410)
     user = _who(request, sign_in)
@@ -192,7 +219,7 @@ def _refuse(request, sign_in: SignInRequest, status: str, reason: str, user: Use
 @require_POST
 def refuse(request: HttpRequest, token: str) -> HttpResponse:
     """Back to NIA without signing in: NIA gets an error response (no assertion)."""
-    sign_in = signin.pending(token)
+    sign_in = _pending(request, token)
     if sign_in is None:
         return _problem(request, "expired", status=410)
     user = _who(request, sign_in)
@@ -207,7 +234,7 @@ def refuse(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _factor_user(request: HttpRequest, token: str) -> tuple[SignInRequest, User] | None:
-    sign_in = signin.pending(token)
+    sign_in = _pending(request, token)
     if sign_in is None:
         return None
     user = _who(request, sign_in)

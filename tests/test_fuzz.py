@@ -372,6 +372,8 @@ def browser(world: World, identity: str) -> Client:
         HTTP_X_CSRFTOKEN=CSRF,
     )
     client.cookies["csrftoken"] = CSRF
+    # Every browser is the one NIA sent with the waiting sign-in (its binding cookie).
+    client.cookies[f"mojeid_idp_{world.objects['token'][:16]}"] = world.objects["token"]
     if world.browsers[identity]:
         client.cookies[settings.SESSION_COOKIE_NAME] = world.browsers[identity]
     return client

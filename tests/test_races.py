@@ -724,6 +724,8 @@ def test_a_sign_in_answered_from_several_tabs_at_once_answers_nia_once(portal):
         )
         browser = portal.browser()
         browser.session.cookies.set("sessionid", prepared["session"])
+        # The browser NIA sent with the request (the binding cookie of the SSO's answer).
+        browser.session.cookies.set(f"mojeid_idp_{prepared['token'][:16]}", prepared["token"])
         page = browser.later("GET", f"/nia/idp/signin/{prepared['token']}/")
 
         responses = race([page] * 6)

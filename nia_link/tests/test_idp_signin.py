@@ -379,3 +379,31 @@ def test_mojeid_klic_shows_the_service_and_signs_in_at_high(world, make_user):
     assert response.get_authn_contexts() == ["http://eidas.europa.eu/LoA/high"]
     event = AuditEvent.objects.get(user=user, kind=AuditEvent.Kind.NIA_SIGN_IN)
     assert (event.details["level"], event.details["authenticator"]) == ("high", "MojeID Klíč")
+
+
+def test_a_sign_in_page_opened_by_another_browser_answers_nothing(world, make_user):
+    import time
+
+    from django.test import Client
+
+    from twofactor.flows import FACTOR_PROOF
+
+    metadata_for_keys()
+    user = make_user("jana")
+    key = add_key(user)
+    link(user, citizen_jana(), world.mojeid, keys=[key.stored])
+    asked = world.choose_mojeid(world.service_asks())
+    # A victim, signed in with the registered key a moment ago, opens the link an attacker
+    # passed on: the request NIA sent with the attacker's browser.
+    victim = Client(HTTP_HOST=world.live_url.split("://", 1)[1], HTTP_ACCEPT_LANGUAGE="en")
+    signed_in_with(victim, user, key.stored)
+    session = victim.session
+    session[FACTOR_PROOF] = {"key": key.stored.pk, "user_verified": True, "at": time.time()}
+    session.save()
+
+    page = victim.get(asked["Location"])
+
+    assert page.status_code == 410
+    assert 'name="SAMLResponse"' not in page.content.decode()
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.NIA_SIGN_IN).exists()
+    assert world.client.get(asked["Location"]).status_code == 200  # the browser NIA sent
