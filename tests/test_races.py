@@ -642,7 +642,11 @@ def later_key_effects(username: str) -> dict:
         "confirmed": Registration.objects.filter(
             link__user=user, security_key__isnull=False, at_nia="active"
         ).count(),
-        "at_nia": AuthenticatorRegistration.objects.filter(state="Aktivni").count(),
+        # This account's only: the SQLite portal serves one database to the module's tests.
+        "at_nia": AuthenticatorRegistration.objects.filter(
+            state="Aktivni",
+            identifier__in=Registration.objects.filter(link__user=user).values("identifier"),
+        ).count(),
         "added": AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.NIA_KEY_ADDED).count(),
     }
 

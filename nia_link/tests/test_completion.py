@@ -192,7 +192,7 @@ def test_the_key_list_shows_each_key_s_access_to_public_administration(browser, 
     detail = browser.get(f"/settings/keys/{ineligible.pk}/").content.decode()
 
     assert before.count(">Get</a>") == 1 and before.count(">Not available</a>") == 1
-    assert after.count(">Active</span>") == 1 and ">Get</a>" not in after
+    assert after.count(">Active</a>") == 1 and ">Get</a>" not in after
     assert "Not available" in detail
 
 
