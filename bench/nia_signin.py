@@ -404,14 +404,13 @@ def measure_crypto(world: World, repeat: int) -> dict[str, float]:
     nia_request = base64.b64decode(captured.nia_request["SAMLRequest"])
     request_template = _blank_signatures(nia_request)
     request_id = etree.fromstring(nia_request).get("ID")
-    parsed = saml_idp.read_authn_request(
+    received = saml_idp.receive(
         captured.nia_request["SAMLRequest"],
         saml_idp.BINDING_POST,
         relay_state=captured.nia_request.get("RelayState", ""),
         query="",
-        requester=requester,
-        sso_url=saml.idp_sso_url(),
     )
+    parsed = saml_idp.read_authn_request(received, requester=requester, sso_url=saml.idp_sso_url())
     nia_cert = saml_idp._pem(requester.signing_certificates[0])
 
     # The portal's answer as NIA reads it.

@@ -430,5 +430,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # pysaml2's schema library reports every schema it (re)loads at INFO.
         "xmlschema": {"level": "WARNING"},
+        # pysaml2 logs each answer's NameID (a person's BSI) and attributes at INFO: not in logs.
+        "saml2": {"level": "WARNING"},
     },
 }
