@@ -429,6 +429,19 @@ class AuditEvent(models.Model):
             "nia_key_added",
             _("Authenticator added to access to public administration services"),
         )
+        HELPDESK_CALLER_VERIFIED = "helpdesk_caller_verified", _("Caller verified by the helpdesk")
+        HELPDESK_CALLER_NOT_VERIFIED = (
+            "helpdesk_caller_not_verified",
+            _("Caller not verified by the helpdesk"),
+        )
+        HELPDESK_CALLER_CHECK_LOCKED = (
+            "helpdesk_caller_check_locked",
+            _("Caller check refused: too many failed attempts"),
+        )
+        HELPDESK_VIEWED_IDENTITY = (
+            "helpdesk_viewed_identity",
+            _("Identity data viewed by the helpdesk"),
+        )
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     kind = models.CharField(_("event"), max_length=40, choices=Kind.choices)

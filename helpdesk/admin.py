@@ -26,18 +26,20 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 import adminguard
 from accounts import flows as account_flows
 from accounts import ratelimit
+from accounts.audit import record
 from accounts.models import LOCKED_FIELDS, PROFILE_FIELDS, AuditEvent, Profile, User
 from accounts.reauth import raise_if_reauthentication_required
 from accounts.services.profile import update_profile
 from mojeid.models import OutboxMessage
-from nia_link.models import Unmatched
+from nia_link.models import Link, Unmatched
 from twofactor.inspector import InspectionError, inspect, report, report_json
 from twofactor.internal.attestation import Verdict
 from twofactor.models import (
@@ -48,6 +50,9 @@ from twofactor.models import (
     MetadataLoad,
     SecurityKey,
 )
+
+from . import caller
+from .roles import is_supervisor
 
 
 class ProfileInline(adminguard.SecretFieldsAdmin, admin.StackedInline):
@@ -106,6 +111,35 @@ class StaffSetsPasswordForm(AdminPasswordChangeForm):
 PRIVILEGE_FIELDS = ["is_staff", "is_superuser", "groups"]
 
 
+class VerifyCallerForm(forms.Form):
+    """What the caller says, typed by the operator: never filled in from the profile."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    birth_date = forms.DateField(label=_("Date of birth"), required=False)
+    street = forms.CharField(label=_("Street and number"), max_length=200, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=10, required=False)
+    email = forms.CharField(label=_("E-mail"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+
+
+CALLER_DETAILS = {
+    "first_name": _("First name"),
+    "last_name": _("Last name"),
+    "birth_date": _("Date of birth"),
+    "address": _("Permanent address"),
+    "email": _("E-mail"),
+    "phone": _("Phone"),
+}
+
+
+def _caller_rows(outcome) -> list[tuple[str, bool]]:
+    if outcome is None or not outcome.matches:
+        return []
+    return [(label, outcome.matches[name]) for name, label in CALLER_DETAILS.items()]
+
+
 @admin.register(User)
 class PortalUserAdmin(adminguard.SecretFieldsAdmin, UserAdmin):
     form = PortalUserChangeForm
@@ -155,6 +189,101 @@ class PortalUserAdmin(adminguard.SecretFieldsAdmin, UserAdmin):
             return False
         return super().has_change_permission(request, obj)
 
+    # --- what an operator sees before and after verifying the caller --------------------------
+
+    CALLER_FIELDS = ["masked_email", "masked_phone", "nia_access", "caller_check"]
+
+    def may_see_identity(self, request: HttpRequest, obj: User | None) -> bool:
+        """A supervisor always; an operator only within their verified window for the account."""
+        if obj is None or is_supervisor(request.user):
+            return True
+        return caller.verified_until(request.user, obj) is not None
+
+    def get_inlines(self, request, obj=None):
+        return [ProfileInline] if self.may_see_identity(request, obj) else []
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:
+            fieldsets.insert(1, (_("Caller"), {"fields": self.CALLER_FIELDS}))
+        return fieldsets
+
+    def get_list_display(self, request):
+        if is_supervisor(request.user):
+            return self.list_display
+        return ["username", "masked_email", "masked_phone", "nia_access", "is_staff"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if request.method == "GET" and obj is not None and self.may_see_identity(request, obj):
+            # Staff looking at a person's identity data is itself a fact of the account's story.
+            record(
+                AuditEvent.Kind.HELPDESK_VIEWED_IDENTITY,
+                user=obj,
+                actor=request.user,
+                request=request,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("e-mail"))
+    def masked_email(self, user: User) -> str:
+        return caller.mask_email(user.profile.email)
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, user: User) -> str:
+        return caller.mask_phone(user.profile.phone)
+
+    @admin.display(description=_("access to public administration services"))
+    def nia_access(self, user: User) -> str:
+        link = Link.objects.filter(user=user).order_by("-created_at").first()
+        return link.get_state_display() if link else "—"
+
+    @admin.display(description=_("caller"))
+    def caller_check(self, user: User) -> str:
+        return format_html(
+            '<a class="button" href="{}">{}</a>',
+            reverse("admin:accounts_user_verify_caller", args=[user.pk]),
+            gettext("Verify caller"),
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/verify-caller/",
+                self.admin_site.admin_view(self.verify_caller_view),
+                name="accounts_user_verify_caller",
+            ),
+            *super().get_urls(),
+        ]
+
+    def verify_caller_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Verify caller: the six details the caller says, answered match / no match each."""
+        account = self.get_object(request, unquote(object_id))
+        if account is None or not request.user.has_perm("helpdesk.verify_caller"):
+            raise PermissionDenied
+        if not account_flows.may_manage(request.user, account):
+            raise PermissionDenied
+        form = VerifyCallerForm(request.POST or None)
+        outcome = None
+        if request.method == "POST" and form.is_valid():
+            outcome = caller.check(
+                request.user, account, caller.Answers(**form.cleaned_data), request=request
+            )
+            # Not shown again: on a match, what was typed is what is stored.
+            form = VerifyCallerForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Verify caller"),
+            "opts": self.opts,
+            "original": account,
+            "form": form,
+            "outcome": outcome,
+            "rows": _caller_rows(outcome),
+            "locked_until": caller.locked_until(account),
+            "verified_until": caller.verified_until(request.user, account),
+        }
+        return TemplateResponse(request, "admin/helpdesk/verify_caller.html", context)
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # Looking needs no proof; changing an account (identity fields, status) does.
         if request.method == "POST":
@@ -163,6 +292,8 @@ class PortalUserAdmin(adminguard.SecretFieldsAdmin, UserAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += self.CALLER_FIELDS
         if not request.user.is_superuser:
             readonly += PRIVILEGE_FIELDS
         return readonly

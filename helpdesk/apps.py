@@ -9,11 +9,15 @@ class HelpdeskConfig(AppConfig):
     verbose_name = _("Helpdesk")
 
     def ready(self) -> None:
-        from .roles import ensure_helpdesk_group
+        from .roles import ensure_helpdesk_group, ensure_supervisor_group
 
-        # After every migrate (the permissions exist by then), so the role is always there.
+        def ensure_roles(**kwargs) -> None:
+            ensure_helpdesk_group(using=kwargs.get("using", "default"))
+            ensure_supervisor_group(using=kwargs.get("using", "default"))
+
+        # After every migrate (the permissions exist by then), so the roles are always there.
         post_migrate.connect(
-            lambda **kwargs: ensure_helpdesk_group(using=kwargs.get("using", "default")),
+            ensure_roles,
             sender=self,
             dispatch_uid="helpdesk.helpdesk_group",
             weak=False,

@@ -1,6 +1,7 @@
 """The helpdesk's role: the permissions its staff need, and nothing that makes them superusers.
 
-The group "Helpdesk" exists in every installation (made after each migrate): helpdesk staff are
+The groups "Helpdesk" and "Helpdesk supervisor" exist in every installation (made by a migration,
+their permissions set after each migrate, when the permissions exist): helpdesk staff are
 put into it rather than made superusers. It may look up accounts, edit a profile's identity fields
 and set a password (both through the services), and read the audit log, the outbox and the second
 factors. It cannot grant staff or superuser status, change groups or permissions, or delete.
@@ -9,7 +10,9 @@ factors. It cannot grant staff or superuser status, change groups or permissions
 from django.contrib.auth.models import Group, Permission
 
 HELPDESK_GROUP = "Helpdesk"
+SUPERVISOR_GROUP = "Helpdesk supervisor"
 HELPDESK_PERMISSIONS = [
+    ("helpdesk", "verify_caller"),
     ("accounts", "view_user"),
     ("accounts", "change_user"),
     ("accounts", "view_profile"),
@@ -23,12 +26,29 @@ HELPDESK_PERMISSIONS = [
 ]
 
 
-def ensure_helpdesk_group(using: str = "default") -> Group:
-    """The group "Helpdesk" with exactly HELPDESK_PERMISSIONS (idempotent)."""
-    group, _ = Group.objects.using(using).get_or_create(name=HELPDESK_GROUP)
+#: The supervisor does what the helpdesk does, and sees the audit of staff (every account's).
+SUPERVISOR_PERMISSIONS = [*HELPDESK_PERMISSIONS, ("helpdesk", "view_verifiedcall")]
+
+
+def _ensure(name: str, permissions: list[tuple[str, str]], using: str) -> Group:
+    group, _ = Group.objects.using(using).get_or_create(name=name)
     wanted = [
         Permission.objects.using(using).get(content_type__app_label=app, codename=codename)
-        for app, codename in HELPDESK_PERMISSIONS
+        for app, codename in permissions
     ]
     group.permissions.set(wanted)
     return group
+
+
+def ensure_helpdesk_group(using: str = "default") -> Group:
+    """The group "Helpdesk" with exactly HELPDESK_PERMISSIONS (idempotent)."""
+    return _ensure(HELPDESK_GROUP, HELPDESK_PERMISSIONS, using)
+
+
+def ensure_supervisor_group(using: str = "default") -> Group:
+    """The group "Helpdesk supervisor" with exactly SUPERVISOR_PERMISSIONS (idempotent)."""
+    return _ensure(SUPERVISOR_GROUP, SUPERVISOR_PERMISSIONS, using)
+
+
+def is_supervisor(user) -> bool:
+    return user.is_superuser or user.groups.filter(name=SUPERVISOR_GROUP).exists()
