@@ -51,6 +51,7 @@ from twofactor.models import (
     SecurityKey,
 )
 
+from . import actions as helpdesk_actions
 from . import caller
 from .roles import is_supervisor
 
@@ -253,6 +254,11 @@ class PortalUserAdmin(adminguard.SecretFieldsAdmin, UserAdmin):
                 self.admin_site.admin_view(self.verify_caller_view),
                 name="accounts_user_verify_caller",
             ),
+            path(
+                "<path:object_id>/act/",
+                self.admin_site.admin_view(self.act_view),
+                name="accounts_user_act",
+            ),
             *super().get_urls(),
         ]
 
@@ -281,8 +287,56 @@ class PortalUserAdmin(adminguard.SecretFieldsAdmin, UserAdmin):
             "rows": _caller_rows(outcome),
             "locked_until": caller.locked_until(account),
             "verified_until": caller.verified_until(request.user, account),
+            "link": Link.objects.filter(user=account).order_by("-created_at").first(),
+            "keys": list(account.security_keys.all()),
+            "klic": KlicDevice.objects.filter(user=account, confirmed=True).first(),
+            "email_confirmed": account.profile.email_confirmed,
         }
         return TemplateResponse(request, "admin/helpdesk/verify_caller.html", context)
+
+    def act_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """One action for a verified caller (POST `action`, and `key` for a key's removal)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        account = self.get_object(request, unquote(object_id))
+        if account is None or not request.user.has_perm("helpdesk.verify_caller"):
+            raise PermissionDenied
+        if not account_flows.may_manage(request.user, account):
+            raise PermissionDenied
+        back = redirect("admin:accounts_user_verify_caller", account.pk)
+        chosen = request.POST.get("action", "")
+        try:
+            if chosen == "cancel_access":
+                done = helpdesk_actions.cancel_access(request, account)
+                said = gettext("Access to public administration services is cancelled.")
+            elif chosen == "remove_key":
+                key_id = request.POST.get("key", "")
+                done = (
+                    key_id.isdigit()
+                    and len(key_id) < 12
+                    and helpdesk_actions.remove_key(request, account, int(key_id))
+                )
+                said = gettext("The security key is removed.")
+            elif chosen == "unblock_klic":
+                done = helpdesk_actions.unblock_klic(request, account)
+                said = gettext("MojeID Klíč is unblocked.")
+            elif chosen == "password_reset":
+                done = helpdesk_actions.send_password_reset(request, account)
+                said = gettext("A password-reset link is sent to the confirmed e-mail.")
+            else:
+                messages.error(request, gettext("Choose an action."))
+                return back
+        except helpdesk_actions.CallerNotVerified:
+            messages.error(request, gettext("Verify the caller first."))
+            return back
+        except ratelimit.RateLimited as error:
+            messages.error(request, ratelimit.retry_message(error))
+            return back
+        if done:
+            messages.success(request, said)
+        else:
+            messages.warning(request, gettext("Nothing to do: the account has nothing of that."))
+        return back
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # Looking needs no proof; changing an account (identity fields, status) does.

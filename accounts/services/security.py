@@ -70,7 +70,11 @@ def start_contact_change(
 
 
 def send_password_reset(
-    identifier: str, *, request: HttpRequest, reset_path: Callable[[str, str], str]
+    identifier: str,
+    *,
+    request: HttpRequest,
+    reset_path: Callable[[str, str], str],
+    actor: User | None = None,
 ) -> None:
     """E-mail a password-reset link to the account named by username or e-mail, if there is one.
 
@@ -89,7 +93,8 @@ def send_password_reset(
     token = reset_tokens.make_token(user)
     link = request.build_absolute_uri(reset_path(uid, token))
     with transaction.atomic():
-        record(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, user=user, actor=None, request=request)
+        # `actor`: the staff member who sent it for the user (helpdesk); else nobody signed in.
+        record(AuditEvent.Kind.PASSWORD_RESET_REQUESTED, user=user, actor=actor, request=request)
         queue_email(
             user.profile.email,
             "password_reset",

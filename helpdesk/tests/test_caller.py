@@ -2,42 +2,19 @@
 detail; all six open a verified window for that operator and that account; failures are counted
 and lock the check; until verified, the operator sees only what finds the account."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import AuditEvent, Profile
+from accounts.models import AuditEvent
 from helpdesk.models import VerifiedCall
 from helpdesk.roles import ensure_helpdesk_group
 
+from .callers import verify
+
 pytestmark = pytest.mark.django_db
-
-RIGHT = {
-    "first_name": "Jana",
-    "last_name": "Nováková",
-    "birth_date": "1985-04-12",
-    "street": "Vinohradská 1511/230",
-    "city": "Praha",
-    "postal_code": "100 00",
-    "email": "jana@example.cz",
-    "phone": "601 123 456",
-}
-
-
-@pytest.fixture
-def caller(make_user):
-    user = make_user("jana", first_name="Jana", last_name="Nováková")
-    Profile.objects.filter(pk=user.pk).update(
-        birth_date=date(1985, 4, 12),
-        street="Vinohradská 1511/230",
-        city="Praha",
-        postal_code="10000",
-        email="jana@example.cz",
-        phone="+420601123456",
-    )
-    return user
 
 
 def _operator(make_user, sign_in_verified, name: str) -> tuple:
@@ -49,10 +26,6 @@ def _operator(make_user, sign_in_verified, name: str) -> tuple:
 @pytest.fixture
 def operator(make_user, sign_in_verified):
     return _operator(make_user, sign_in_verified, "operator")
-
-
-def verify(browser, account, **changes):
-    return browser.post(f"/admin/accounts/user/{account.pk}/verify-caller/", {**RIGHT, **changes})
 
 
 def test_all_six_details_verify_the_caller_without_showing_what_is_stored(operator, caller):
