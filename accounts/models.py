@@ -442,6 +442,18 @@ class AuditEvent(models.Model):
             "helpdesk_viewed_identity",
             _("Identity data viewed by the helpdesk"),
         )
+        HELPDESK_RESET_FORM_RECORDED = (
+            "helpdesk_reset_form_recorded",
+            _("Verified reset form recorded by the helpdesk"),
+        )
+        HELPDESK_RESET_FORM_APPROVED = (
+            "helpdesk_reset_form_approved",
+            _("Verified reset form approved: login reset"),
+        )
+        HELPDESK_RESET_FORM_REJECTED = (
+            "helpdesk_reset_form_rejected",
+            _("Verified reset form rejected"),
+        )
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     kind = models.CharField(_("event"), max_length=40, choices=Kind.choices)

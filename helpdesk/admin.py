@@ -23,7 +23,7 @@ from django.contrib.auth.forms import (
     UserChangeForm,
 )
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -52,7 +52,8 @@ from twofactor.models import (
 )
 
 from . import actions as helpdesk_actions
-from . import caller
+from . import caller, reset_forms
+from .models import ResetForm, ResetFormState
 from .roles import is_supervisor
 
 
@@ -633,3 +634,150 @@ class SecurityKeyAdmin(ReadOnlyAdmin):
             "report_json": report_json(verdict) if verdict else "",
         }
         return TemplateResponse(request, self.inspect_template, context)
+
+
+# --- the verified paper form (login reset), four eyes --------------------------------------------
+
+REFUSALS = {
+    "empty": _("The scan is empty."),
+    "too_large": _("The scan is larger than 10 MB."),
+    "type": _("The scan must be a PDF, PNG or JPEG file."),
+    "own": _("You recorded this form: another supervisor must decide it."),
+    "decided": _("This form has been decided already."),
+}
+
+
+class ResetFormForm(forms.ModelForm):
+    class Meta:
+        model = ResetForm
+        fields = ["account", "reference", "verified_on", "scan"]
+
+    def clean_scan(self):
+        scan = self.cleaned_data["scan"]
+        try:
+            reset_forms.scan_type(scan)
+        except reset_forms.FormRefused as refused:
+            raise forms.ValidationError(REFUSALS[refused.reason]) from None
+        return scan
+
+
+@admin.register(ResetForm)
+class ResetFormAdmin(adminguard.ModelAdmin):
+    """Record a received form (helpdesk); open it, view the scan and decide it (a supervisor who
+    did not record it)."""
+
+    form = ResetFormForm
+    raw_id_fields = ["account"]
+    list_display = ["recorded_at", "account", "reference", "state", "recorded_by", "decided_by"]
+    list_filter = ["state"]
+    list_select_related = ["account", "recorded_by", "decided_by"]
+    readonly_fields = [
+        "account",
+        "reference",
+        "verified_on",
+        "scan_link",
+        "state",
+        "recorded_by",
+        "recorded_at",
+        "decided_by",
+        "decided_at",
+        "note",
+    ]
+    change_form_template = "admin/helpdesk/resetform_change_form.html"
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["account", "reference", "verified_on", "scan"]
+        return self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # decided through `decide_view`, never edited
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the case keeps the whole story
+
+    def save_model(self, request, obj, form, change):
+        created = reset_forms.record_form(
+            request,
+            form.cleaned_data["account"],
+            reference=form.cleaned_data["reference"],
+            verified_on=form.cleaned_data["verified_on"],
+            scan=form.cleaned_data["scan"],
+        )
+        obj.pk = created.pk
+
+    @admin.display(description=_("scan"))
+    def scan_link(self, obj: ResetForm) -> str:
+        return format_html(
+            '<a href="{}">{}</a> ({})',
+            reverse("admin:helpdesk_resetform_scan", args=[obj.pk]),
+            gettext("View the scan"),
+            obj.scan_type,
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/scan/",
+                self.admin_site.admin_view(self.scan_view),
+                name="helpdesk_resetform_scan",
+            ),
+            path(
+                "<path:object_id>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="helpdesk_resetform_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def scan_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The scan, to a supervisor only; never cached, never sniffed as another type."""
+        form = self.get_object(request, unquote(object_id))
+        if form is None or not request.user.has_perm("helpdesk.decide_resetform"):
+            raise PermissionDenied
+        response = FileResponse(form.scan.open("rb"), content_type=form.scan_type)
+        response["Content-Disposition"] = "inline"
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Approve (the login reset runs) or reject; a supervisor who did not record it."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        form = self.get_object(request, unquote(object_id))
+        if form is None or not request.user.has_perm("helpdesk.decide_resetform"):
+            raise PermissionDenied
+        decision = request.POST.get("decision")
+        if decision not in ("approve", "reject"):
+            messages.error(request, gettext("Choose an action."))
+        else:
+            try:
+                reset_forms.decide(
+                    request,
+                    form,
+                    approve=decision == "approve",
+                    note=request.POST.get("note", "")[:500],
+                )
+            except reset_forms.FormRefused as refused:
+                messages.error(request, REFUSALS[refused.reason])
+            else:
+                messages.success(
+                    request,
+                    gettext("Approved: the login is reset and the user is told.")
+                    if decision == "approve"
+                    else gettext("Rejected."),
+                )
+        return redirect("admin:helpdesk_resetform_change", form.pk)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["may_decide"] = (
+            obj is not None
+            and obj.state == ResetFormState.WAITING
+            and request.user.has_perm("helpdesk.decide_resetform")
+            and obj.recorded_by_id != request.user.pk
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)

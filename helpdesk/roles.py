@@ -13,6 +13,8 @@ HELPDESK_GROUP = "Helpdesk"
 SUPERVISOR_GROUP = "Helpdesk supervisor"
 HELPDESK_PERMISSIONS = [
     ("helpdesk", "verify_caller"),
+    ("helpdesk", "add_resetform"),
+    ("helpdesk", "view_resetform"),
     ("accounts", "view_user"),
     ("accounts", "change_user"),
     ("accounts", "view_profile"),
@@ -27,7 +29,11 @@ HELPDESK_PERMISSIONS = [
 
 
 #: The supervisor does what the helpdesk does, and sees the audit of staff (every account's).
-SUPERVISOR_PERMISSIONS = [*HELPDESK_PERMISSIONS, ("helpdesk", "view_verifiedcall")]
+SUPERVISOR_PERMISSIONS = [
+    *HELPDESK_PERMISSIONS,
+    ("helpdesk", "view_verifiedcall"),
+    ("helpdesk", "decide_resetform"),
+]
 
 
 def _ensure(name: str, permissions: list[tuple[str, str]], using: str) -> Group:

@@ -268,6 +268,7 @@ def reset_login(user: User, *, actor: User, request: HttpRequest) -> bool:
     send_password_reset(
         user.username,
         request=request,
+        actor=actor,
         reset_path=lambda uid, token: reverse(
             "accounts:password_reset", kwargs={"uid": uid, "token": token}
         ),
