@@ -193,7 +193,7 @@ class PortalUserAdmin(adminguard.SecretFieldsAdmin, UserAdmin):
 
     # --- what an operator sees before and after verifying the caller --------------------------
 
-    CALLER_FIELDS = ["masked_email", "masked_phone", "nia_access", "caller_check"]
+    CALLER_FIELDS = ["masked_email", "masked_phone", "nia_access", "caller_check", "timeline"]
 
     def may_see_identity(self, request: HttpRequest, obj: User | None) -> bool:
         """A supervisor always; an operator only within their verified window for the account."""
@@ -246,6 +246,15 @@ class PortalUserAdmin(adminguard.SecretFieldsAdmin, UserAdmin):
             '<a class="button" href="{}">{}</a>',
             reverse("admin:accounts_user_verify_caller", args=[user.pk]),
             gettext("Verify caller"),
+        )
+
+    @admin.display(description=_("audit"))
+    def timeline(self, user: User) -> str:
+        return format_html(
+            '<a href="{}?user={}">{}</a>',
+            reverse("admin:accounts_auditevent_changelist"),
+            user.pk,
+            gettext("Audit timeline"),
         )
 
     def get_urls(self) -> list[URLPattern]:
@@ -418,11 +427,24 @@ class ReadOnlyAdmin(adminguard.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "kind", "user", "actor", "ip_address"]
+    """Who did what, from where: per account (`?user=<id>`, the account page links it), searched
+    by username or address. The audit of staff accounts is the supervisors' only."""
+
+    list_display = ["created_at", "kind", "user", "actor", "ip_address", "what"]
     list_filter = ["kind"]
     search_fields = ["user__username", "actor__username", "ip_address"]
     date_hierarchy = "created_at"
     list_select_related = ["user", "actor"]
+
+    def get_queryset(self, request):
+        events = super().get_queryset(request)
+        if is_supervisor(request.user):
+            return events
+        return events.exclude(user__is_staff=True)
+
+    @admin.display(description=_("details"))
+    def what(self, event: AuditEvent) -> str:
+        return ", ".join(f"{name}: {value}" for name, value in sorted(event.details.items()))[:300]
 
 
 @admin.register(OutboxMessage)
@@ -781,3 +803,35 @@ class ResetFormAdmin(adminguard.ModelAdmin):
             and obj.recorded_by_id != request.user.pk
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+@admin.register(Link)
+class LinkAdmin(ReadOnlyAdmin):
+    """Requests for access waiting for a match (filed, verified), failed and ended ones: who filed
+    them by username only (the identity is on the account's page after a verified call)."""
+
+    list_display = ["created_at", "account", "state", "route", "level", "end_reason"]
+    list_filter = ["state", "route", "level"]
+    search_fields = ["user__username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+    fields = [
+        "account",
+        "state",
+        "route",
+        "level",
+        "created_at",
+        "verified_at",
+        "activated_at",
+        "ended_at",
+        "end_reason",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("account"))
+    def account(self, link: Link) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:accounts_user_change", args=[link.user_id]),
+            link.user.username,
+        )

@@ -15,6 +15,8 @@ HELPDESK_PERMISSIONS = [
     ("helpdesk", "verify_caller"),
     ("helpdesk", "add_resetform"),
     ("helpdesk", "view_resetform"),
+    ("nia_link", "view_link"),
+    ("nia_link", "view_unmatched"),
     ("accounts", "view_user"),
     ("accounts", "change_user"),
     ("accounts", "view_profile"),

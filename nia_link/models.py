@@ -42,6 +42,10 @@ OPEN_STATES = (
 class Link(models.Model):
     """An account's link to NIA, from the request to its end; ended ones stay as history."""
 
+    # Never filtered, searched or sorted in an admin (adminguard): a code ties a person to a
+    # request, as on the desk's paper.
+    SECRET_FIELDS = ("request_code",)
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nia_links"
     )
