@@ -1,6 +1,7 @@
 """Create the demo accounts listed in the README (development only; idempotent).
 
-The demo helpdesk operator is staff in the group "Helpdesk" (`helpdesk.roles`), not a superuser,
+The demo helpdesk operator is staff in the group "Helpdesk" (`helpdesk.roles`), and `dohled` in
+"Helpdesk supervisor" (to approve the reset forms `helpdesk` records), neither a superuser,
 and has no second factor yet: the admin sends them to set one up on their first visit.
 """
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Profile, User
 from accounts.services.profile import apply_register_data, lock_profile
-from helpdesk.roles import ensure_helpdesk_group
+from helpdesk.roles import ensure_helpdesk_group, ensure_supervisor_group
 
 DEMO_PASSWORD = "demo-heslo-2026"  # noqa: S105 (development only, printed in the README)
 DEMO_ACCOUNTS = [
@@ -63,6 +64,16 @@ DEMO_ACCOUNTS = [
         "confirmed": True,
         "staff": True,
     },
+    {
+        "username": "dohled",
+        "email": "dohled@mojeid.example",
+        "phone": "+420604456780",
+        "first_name": "Dana",
+        "last_name": "Dohledová",
+        "confirmed": True,
+        "staff": True,
+        "supervisor": True,  # approves verified reset forms the other one records
+    },
 ]
 
 
@@ -97,7 +108,9 @@ class Command(BaseCommand):
             last_name=account["last_name"],
             is_staff=account.get("staff", False),
         )
-        if account.get("staff"):
+        if account.get("supervisor"):
+            user.groups.add(ensure_supervisor_group())
+        elif account.get("staff"):
             user.groups.add(ensure_helpdesk_group())
         Profile.objects.filter(pk=user.pk).update(email_confirmed_at=now, phone_confirmed_at=now)
         if "register" in account:
