@@ -474,6 +474,31 @@ class UnmatchedAdmin(ReadOnlyAdmin):
     list_filter = ["source", "reason"]
     date_hierarchy = "received_at"
 
+    def get_list_display(self, request):
+        return [*super().get_list_display(request), "account_of"]
+
+    def changelist_view(self, request, extra_context=None):
+        self._viewer = request.user  # for `account_of`, which Django calls without the request
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("account it may belong to"))
+    def account_of(self, obj: Unmatched) -> str:
+        """The account whose request (open, cancelled or expired) has the code as typed — to a
+        supervisor, or to an operator within a verified call for that account."""
+        link = (
+            Link.objects.filter(request_code=obj.request_code).select_related("user").first()
+            if obj.request_code
+            else None
+        )
+        if link is None:
+            return "—"
+        viewer = getattr(self, "_viewer", None)
+        if viewer is None or not (
+            is_supervisor(viewer) or caller.verified_until(viewer, link.user) is not None
+        ):
+            return gettext("known; shown after a verified call")
+        return link.user.username
+
     @admin.display(description=_("request code as typed"))
     def typed_code(self, obj: Unmatched) -> str:
         return obj.request_code or "—"

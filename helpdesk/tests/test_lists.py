@@ -59,3 +59,32 @@ def test_requests_for_access_are_listed_by_state(make_user, sign_in_verified, ca
     assert ">jana<" in waiting and ">petr<" not in waiting
     assert ">petr<" in failed and ">jana<" not in failed
     assert "Nováková" not in waiting  # the username finds the account; the identity waits
+
+
+def test_an_unmatched_provision_names_its_likely_account_to_a_supervisor_only(
+    make_user, sign_in_verified, caller
+):
+    from nia_link.models import Unmatched
+
+    _operator, browser = _staff(make_user, sign_in_verified, "operator", ensure_helpdesk_group())
+    _boss, boss_browser = _staff(make_user, sign_in_verified, "vedouci", ensure_supervisor_group())
+    Link.objects.create(
+        user=caller,
+        state=LinkState.CANCELLED,
+        level="substantial",
+        route="czech_point",
+        request_code="ABCD-EFGH-JKLM",
+    )
+    Unmatched.objects.create(
+        source="provision",
+        external_id=7,
+        request_code="ABCD-EFGH-JKLM",
+        reason="request_cancelled",
+        summary={"office": "Praha 1"},
+    )
+
+    as_operator = browser.get("/admin/nia_link/unmatched/").content.decode()
+    as_supervisor = boss_browser.get("/admin/nia_link/unmatched/").content.decode()
+
+    assert "known; shown after a verified call" in as_operator and ">jana<" not in as_operator
+    assert "jana" in as_supervisor
