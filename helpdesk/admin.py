@@ -305,15 +305,20 @@ class PortalUserAdmin(adminguard.SecretFieldsAdmin, UserAdmin):
         return TemplateResponse(request, "admin/helpdesk/verify_caller.html", context)
 
     def act_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """One action for a verified caller (POST `action`, and `key` for a key's removal)."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+        """One action for a verified caller (POST `action`, and `key` for a key's removal). A GET
+        — where the re-authentication page resumes an action it did not replay — leads back to
+        the caller's page, to choose the action again."""
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
         account = self.get_object(request, unquote(object_id))
         if account is None or not request.user.has_perm("helpdesk.verify_caller"):
             raise PermissionDenied
         if not account_flows.may_manage(request.user, account):
             raise PermissionDenied
         back = redirect("admin:accounts_user_verify_caller", account.pk)
+        if request.method == "GET":
+            messages.info(request, gettext("Choose the action again."))
+            return back
         chosen = request.POST.get("action", "")
         try:
             if chosen == "cancel_access":

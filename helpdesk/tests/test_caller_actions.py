@@ -168,3 +168,12 @@ def test_an_action_needs_a_fresh_proof_of_the_operator(operator, caller):
     assert answer.status_code == 302 and "reauthenticate" in answer["Location"]
     link.refresh_from_db()
     assert link.state == LinkState.ACTIVE
+
+
+def test_after_re_authenticating_the_operator_is_back_on_the_callers_page(operator, caller):
+    _member, browser = operator
+
+    resumed = browser.get(f"/admin/accounts/user/{caller.pk}/act/")
+
+    assert resumed.status_code == 302
+    assert resumed["Location"].endswith(f"/admin/accounts/user/{caller.pk}/verify-caller/")
