@@ -28,6 +28,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -53,7 +54,7 @@ from twofactor.models import (
 
 from . import actions as helpdesk_actions
 from . import caller, reset_forms
-from .models import ResetForm, ResetFormState
+from .models import ResetForm, ResetFormState, VerifiedCall
 from .roles import is_supervisor
 
 
@@ -242,10 +243,21 @@ class PortalUserAdmin(adminguard.SecretFieldsAdmin, UserAdmin):
 
     @admin.display(description=_("caller"))
     def caller_check(self, user: User) -> str:
+        locked = caller.locked_until(user)
+        alert = (
+            format_html(
+                ' <strong class="errornote" data-testid="caller-check-locked">{}</strong>',
+                gettext("Too many failed attempts: verifying a caller is locked until %(until)s.")
+                % {"until": localtime(locked).strftime("%H:%M")},
+            )
+            if locked
+            else ""
+        )
         return format_html(
-            '<a class="button" href="{}">{}</a>',
+            '<a class="button" href="{}">{}</a>{}',
             reverse("admin:accounts_user_verify_caller", args=[user.pk]),
             gettext("Verify caller"),
+            alert,
         )
 
     @admin.display(description=_("audit"))
@@ -467,6 +479,33 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     search_fields = ["recipient", "subject"]
     # The bodies hold confirmation codes; the helpdesk sees that a message went, not its code.
     exclude = ["body"]
+
+    # An operator sees where a message went masked, as on an account before a verified call:
+    # the outbox must not read out the contacts a caller is checked against.
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if is_supervisor(request.user):
+            return shown
+        return [name if name != "recipient" else "masked_recipient" for name in shown]
+
+    def get_exclude(self, request, obj=None):
+        excluded = list(super().get_exclude(request, obj) or [])
+        return excluded if is_supervisor(request.user) else [*excluded, "recipient"]
+
+    def get_fields(self, request, obj=None):
+        fields = [name for name in super().get_fields(request, obj) if name != "recipient"]
+        return (
+            [*fields, "recipient"] if is_supervisor(request.user) else [*fields, "masked_recipient"]
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "masked_recipient"]
+
+    @admin.display(description=_("recipient"))
+    def masked_recipient(self, message: OutboxMessage) -> str:
+        if message.channel == "sms":
+            return caller.mask_phone(message.recipient)
+        return caller.mask_email(message.recipient)
 
 
 @admin.register(Unmatched)
@@ -865,3 +904,13 @@ class LinkAdmin(ReadOnlyAdmin):
             reverse("admin:accounts_user_change", args=[link.user_id]),
             link.user.username,
         )
+
+
+@admin.register(VerifiedCall)
+class VerifiedCallAdmin(ReadOnlyAdmin):
+    """Which operator verified which caller, and until when: the supervisors' view of staff."""
+
+    list_display = ["verified_at", "operator", "account", "until"]
+    date_hierarchy = "verified_at"
+    list_select_related = ["operator", "account"]
+    search_fields = ["operator__username", "account__username"]

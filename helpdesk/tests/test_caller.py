@@ -137,3 +137,49 @@ def test_the_list_shows_masked_contacts_to_an_operator(operator, caller):
     page = browser.get("/admin/accounts/user/").content.decode()
 
     assert "jana" in page and "j•••@e•••.cz" in page and "jana@example.cz" not in page
+
+
+def test_the_account_page_shows_the_lock_after_five_failures(operator, caller):
+    _member, browser = operator
+    for _attempt in range(5):
+        verify(browser, caller, phone="601 000 000")
+
+    page = browser.get(f"/admin/accounts/user/{caller.pk}/change/").content.decode()
+
+    assert 'data-testid="caller-check-locked"' in page
+
+
+def test_staff_outside_the_helpdesk_roles_cannot_verify_a_caller(
+    make_user, sign_in_verified, caller
+):
+    member = make_user("jinak", is_staff=True, email="jinak@mojeid.example")
+    browser = sign_in_verified(Client(HTTP_ACCEPT_LANGUAGE="en"), member)
+
+    answer = verify(browser, caller)
+
+    assert answer.status_code == 403 and not VerifiedCall.objects.exists()
+
+
+def test_an_operator_sees_the_outbox_recipients_masked(operator, caller):
+    from mojeid.models import OutboxMessage
+
+    _member, browser = operator
+    OutboxMessage.objects.create(
+        channel="email", recipient="jana@example.cz", subject="Hello", body="x"
+    )
+
+    page = browser.get("/admin/mojeid/outboxmessage/").content.decode()
+
+    assert "jana@example.cz" not in page and "j•••@e•••.cz" in page
+
+
+def test_the_verified_calls_are_the_supervisors_to_read(operator, make_user, sign_in_verified):
+    from helpdesk.roles import ensure_supervisor_group
+
+    _member, browser = operator
+    boss = make_user("vedouci", is_staff=True, email="vedouci@mojeid.example")
+    boss.groups.add(ensure_supervisor_group())
+    boss_browser = sign_in_verified(Client(HTTP_ACCEPT_LANGUAGE="en"), boss)
+
+    assert browser.get("/admin/helpdesk/verifiedcall/").status_code == 403
+    assert boss_browser.get("/admin/helpdesk/verifiedcall/").status_code == 200
