@@ -23,7 +23,7 @@ from django.contrib.auth.forms import (
     UserChangeForm,
 )
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -829,7 +829,11 @@ class ResetFormAdmin(adminguard.ModelAdmin):
         form = self.get_object(request, unquote(object_id))
         if form is None or not request.user.has_perm("helpdesk.decide_resetform"):
             raise PermissionDenied
-        response = FileResponse(form.scan.open("rb"), content_type=form.scan_type)
+        try:
+            scan = form.scan.open("rb")
+        except OSError:  # lost from the disk: say so, not a 500
+            raise Http404(gettext("The scan of this form is missing.")) from None
+        response = FileResponse(scan, content_type=form.scan_type)
         response["Content-Disposition"] = "inline"
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "no-store"

@@ -152,3 +152,13 @@ def test_a_rejected_form_changes_nothing_on_the_account(operator, supervisor, ca
 
     form.refresh_from_db()
     assert form.state == "rejected" and KlicDevice.objects.filter(pk=device.pk).exists()
+
+
+def test_a_scan_lost_from_the_disk_is_a_404_not_a_500(operator, supervisor, caller):
+    _recorder, operator_browser = operator
+    _boss, boss_browser = supervisor
+    record(operator_browser, caller)
+    form = ResetForm.objects.get()
+    form.scan.storage.delete(form.scan.name)
+
+    assert boss_browser.get(f"/admin/helpdesk/resetform/{form.pk}/scan/").status_code == 404
