@@ -62,16 +62,23 @@ def test_without_a_verified_window_no_action_is_taken(operator, caller):
     _member, browser = operator
     key = _key(caller)
     link = _active_link(caller, key)
+    device = KlicDevice.objects.create(
+        user=caller, confirmed=True, public_key=b"k", pin_verifier="v", blocked_at=timezone.now()
+    )
 
     answers = [
         act(browser, caller, "cancel_access"),
         act(browser, caller, "remove_key", key=str(key.pk)),
+        act(browser, caller, "unblock_klic"),
         act(browser, caller, "password_reset"),
     ]
 
     assert {answer.status_code for answer in answers} == {302}
     link.refresh_from_db()
+    device.refresh_from_db()
     assert link.state == LinkState.ACTIVE and SecurityKey.objects.filter(pk=key.pk).exists()
+    assert device.blocked
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.PASSWORD_RESET_REQUESTED).exists()
     page = browser.get(f"/admin/accounts/user/{caller.pk}/verify-caller/").content.decode()
     assert "Verify the caller first." in page
 
