@@ -11,6 +11,11 @@ filters, searches or sorts on a secret (`adminguard`).
 The security keys' changelist links to the attestation inspector: support pastes or uploads a
 registration response (from a user's browser or a debugging tool) and sees what it proves, without
 storing anything.
+
+An operator sees an account's identity data only after verifying the caller (`caller`), and acts
+for them only then (`actions`); a verified paper form is recorded by one staff member and decided
+by a supervisor who did not record it (`reset_forms`). Supervisors see everything of the
+helpdesk, the audit of staff included (`roles`).
 """
 
 from django import forms

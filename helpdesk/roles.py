@@ -1,10 +1,14 @@
-"""The helpdesk's role: the permissions its staff need, and nothing that makes them superusers.
+"""The helpdesk's roles: the permissions its staff need, and nothing that makes them superusers.
 
 The groups "Helpdesk" and "Helpdesk supervisor" exist in every installation (made by a migration,
-their permissions set after each migrate, when the permissions exist): helpdesk staff are
-put into it rather than made superusers. It may look up accounts, edit a profile's identity fields
-and set a password (both through the services), and read the audit log, the outbox and the second
-factors. It cannot grant staff or superuser status, change groups or permissions, or delete.
+their permissions set after each migrate, when the permissions exist): helpdesk staff are put
+into one of them rather than made superusers. An operator may look up accounts, verify a caller
+and act for them (`helpdesk.caller`, `helpdesk.actions`), edit a profile's identity fields and set
+a password (through the services), record a verified reset form, and read the audit log of
+citizens, the outbox (recipients masked) and the second factors. A supervisor may do the same,
+decide the reset forms others recorded, view their scans, and read the audit of staff and the
+verified calls. Neither can grant staff or superuser status, change groups or permissions, or
+delete.
 """
 
 from django.contrib.auth.models import Group, Permission
