@@ -260,7 +260,19 @@ def _bound_form_data(form) -> dict:
 
 
 def _admin_change_data(admin_client, user) -> tuple[str, dict, set]:
-    """The change page's URL, its form data, and the profile fields the inline lets one edit."""
+    """The change page's URL, its form data, and the profile fields the inline lets one edit —
+    once the operator verified the caller (until then the profile is not shown at all)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from helpdesk.models import VerifiedCall
+
+    VerifiedCall.objects.create(
+        operator=User.objects.get(username="helpdesk"),
+        account=user,
+        until=timezone.now() + timedelta(minutes=15),
+    )
     url = f"/admin/accounts/user/{user.pk}/change/"
     page = admin_client.get(url)
     assert page.status_code == 200
