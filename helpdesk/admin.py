@@ -740,6 +740,8 @@ REFUSALS = {
     "type": _("The scan must be a PDF, PNG or JPEG file."),
     "own": _("You recorded this form: another supervisor must decide it."),
     "decided": _("This form has been decided already."),
+    "not_supervisor": _("Only a helpdesk supervisor decides a reset form."),
+    "not_helpdesk": _("Only the helpdesk records reset forms."),
 }
 
 

@@ -59,6 +59,8 @@ def record_form(
     request: HttpRequest, account: User, *, reference: str, verified_on: date, scan: UploadedFile
 ) -> ResetForm:
     """Record a received, officially verified form; it waits for a supervisor."""
+    if not request.user.has_perm("helpdesk.add_resetform"):
+        raise FormRefused("not_helpdesk")
     content_type = scan_type(scan)
     with transaction.atomic():
         form = ResetForm.objects.create(
@@ -82,8 +84,11 @@ def record_form(
 
 def decide(request: HttpRequest, form: ResetForm, *, approve: bool, note: str = "") -> ResetForm:
     """A supervisor approves (the login reset runs) or rejects a waiting form. FormRefused
-    ("own" for the recorder's own case, "decided" for a form decided already)."""
+    ("not_supervisor", "own" for the recorder's own case, "decided" for a form decided
+    already)."""
     raise_if_reauthentication_required(request)
+    if not request.user.has_perm("helpdesk.decide_resetform"):
+        raise FormRefused("not_supervisor")
     with transaction.atomic():
         form = ResetForm.objects.select_for_update().select_related("account").get(pk=form.pk)
         if form.state != ResetFormState.WAITING:

@@ -266,11 +266,7 @@ def key_options(request: HttpRequest, token: str) -> JsonResponse:
     sign_in, user = found
     try:
         options = key_flows.authentication_options(
-            request,
-            user,
-            ceremony=f"nia-{sign_in.pk}",
-            only=signin.registered_keys(user, sign_in.level),
-            user_verification="required" if sign_in.level == Level.HIGH else "preferred",
+            request, user, **signin.key_ceremony(user, sign_in)
         )
     except CeremonyError:
         return JsonResponse(
@@ -297,12 +293,7 @@ def key_verify(request: HttpRequest, token: str) -> JsonResponse:
         return JsonResponse({"error": str(key_flows.BAD_ASSERTION)}, status=400)
     try:
         key = key_flows.authenticate(
-            request,
-            user,
-            credential,
-            ceremony=f"nia-{sign_in.pk}",
-            only=signin.registered_keys(user, sign_in.level),
-            user_verification="required" if sign_in.level == Level.HIGH else "preferred",
+            request, user, credential, **signin.key_ceremony(user, sign_in)
         )
     except CeremonyError:
         return JsonResponse({"error": str(key_flows.BAD_ASSERTION)}, status=400)

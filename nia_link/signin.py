@@ -144,6 +144,16 @@ def registered_keys(user: User, level: str) -> list[SecurityKey]:
     return [r.security_key for r in registered(user, level) if r.security_key is not None]
 
 
+def key_ceremony(user: User, sign_in: SignInRequest) -> dict:
+    """How the key step of this sign-in asks the browser: its own ceremony, only the keys
+    registered for the level, the key's PIN or biometrics for *high*."""
+    return {
+        "ceremony": f"nia-{sign_in.pk}",
+        "only": registered_keys(user, sign_in.level),
+        "user_verification": "required" if sign_in.level == Level.HIGH else "preferred",
+    }
+
+
 def registered_klic(user: User, level: str) -> KlicDevice | None:
     return next((r.klic_device for r in registered(user, level) if r.klic_device), None)
 

@@ -11,7 +11,6 @@ from lxml import etree
 
 from accounts.models import AuditEvent
 from accounts.reauth import REAUTH_FACTOR
-from conftest import PASSWORD
 from govsim.nia.models import AuthenticatorRegistration
 from govsim.rob.tests.factories import make_citizen
 from nia_link.exceptions import AssertionRefused
@@ -58,7 +57,6 @@ def test_a_linked_citizen_signs_in_to_the_service_at_substantial(world, make_use
     assert event.details["service"] == "Portál občana (test)"
     assert event.details["level"] == "substantial"
     assert event.details["authenticator"] == "Klíč od úřadu"
-    assert PASSWORD
 
 
 def _refusal_at_the_service(world, page: str) -> str:
